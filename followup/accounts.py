@@ -1,0 +1,133 @@
+"""Users and API tokens: Argon2id password hashes, SHA-256 token hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import ROLES, ApiToken, LoginFailure, Store, User, UserStore
+
+_hasher = PasswordHasher()  # argon2-cffi defaults: Argon2id, RFC 9106 low-memory profile
+
+MIN_PASSWORD_LENGTH = 8
+#: refused whatever their length: the passwords people try first
+COMMON_PASSWORDS = frozenset(
+    ["123456", "12345678", "123456789", "1234567890", "password", "password1", "qwerty", "qwerty123", "111111", "000000", "888888", "666666", "abc123", "abcd1234", "iloveyou", "admin123", "admin1234", "welcome1", "passw0rd", "11111111", "88888888", "a1234567", "aa123456", "woaini1314", "qwertyuiop", "1qaz2wsx", "zxcvbnm123", "changeme", "letmein1", "followup"]
+)
+
+
+class AccountError(ValueError):
+    """A user or token cannot be created as asked; the message says why."""
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"password too short: at least {MIN_PASSWORD_LENGTH} characters")
+    if password.lower() in COMMON_PASSWORDS:
+        raise AccountError("password too common: choose another one")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def add_user(
+    session: Session, username: str, password: str, role: str, stores: list[str], *, now: datetime
+) -> User:
+    """Create or update a user (password, role, stores)."""
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+    if not username or len(username) > 80 or not username.isprintable() or " " in username:
+        raise AccountError("username: 1-80 printable characters without spaces")
+    check_password(password)
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        user = User(username=username, role=role, password_hash="", created_at=now)
+        session.add(user)
+    user.password_hash = hash_password(password)
+    user.role = role
+    session.flush()
+    for code in stores:
+        store = session.scalar(select(Store).where(Store.code == code))
+        if store is None:
+            raise AccountError(f"unknown store {code!r}")
+        if session.get(UserStore, (user.id, store.id)) is None:
+            session.add(UserStore(user_id=user.id, store_id=store.id))
+    return user
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, name: str, *, now: datetime) -> str:
+    """A new API token; only its hash is stored, the token is returned once."""
+    if not name.strip():
+        raise AccountError("token name must not be empty")
+    token = "fu_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(name=name.strip(), token_hash=token_hash(token), prefix=token[:8], created_at=now))
+    return token
+
+
+def token_owner(session: Session, token: str, *, now: datetime) -> ApiToken | None:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None)))
+    if row is not None:
+        row.last_used_at = now
+    return row
+
+
+LOCKOUT_FAILURES = 10
+LOCKOUT_WINDOW_MINUTES = 15
+
+
+def login_locked(session: Session, username: str, *, now: datetime) -> bool:
+    """True for 15 minutes after the 10th failed login for ``username`` within 15 minutes (CONTRACT §4b).
+
+    The lock runs from the failure that completed the ten, so that it lasts the full 15 minutes
+    however the failures were spread (refused logins while locked are not failures).
+    """
+    window = timedelta(minutes=LOCKOUT_WINDOW_MINUTES)
+    times = list(
+        session.scalars(
+            select(LoginFailure.at)
+            .where(LoginFailure.username == username, LoginFailure.at > now - 2 * window, LoginFailure.at <= now)
+            .order_by(LoginFailure.at)
+        )
+    )
+    n = LOCKOUT_FAILURES
+    return any(
+        times[i] - times[i - n + 1] < window and now - times[i] < window for i in range(n - 1, len(times))
+    )
+
+
+def authenticate(session: Session, username: str, password: str, *, now: datetime) -> User | None:
+    """The user when the password is right; a failure is recorded otherwise. Caller commits."""
+    user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+    if user is not None and verify_password(user.password_hash, password):
+        return user
+    session.add(LoginFailure(username=username[:80], at=now))
+    return None
+
+
+def user_store_codes(session: Session, user: User) -> list[str]:
+    """The stores a user may see; admins see every store."""
+    if user.role == "admin":
+        return list(session.scalars(select(Store.code).order_by(Store.code)))
+    return list(
+        session.scalars(
+            select(Store.code).join(UserStore, UserStore.store_id == Store.id).where(UserStore.user_id == user.id)
+        )
+    )

@@ -1,0 +1,24 @@
+"""Append to the audit log (R10). There is deliberately no update or delete here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from .models import AuditEntry
+
+
+def record(
+    session: Session,
+    actor: str,
+    action: str,
+    *,
+    at: datetime,
+    store_id: int | None = None,
+    case_id: int | None = None,
+    **detail: Any,
+) -> None:
+    """Add one audit row in the caller's transaction."""
+    session.add(AuditEntry(at=at, actor=actor, action=action, store_id=store_id, case_id=case_id, detail=detail))

@@ -1,0 +1,1 @@
+"""The follow-up campaigns: rules (pure), the engine, surveys and complaints."""

@@ -1,0 +1,204 @@
+"""Dispatching: claim due contacts, write them as ``dispatching``, send, record the result.
+
+Write before you send: the claimed row is committed as ``dispatching`` before the provider is
+called, so a crash in between leaves a row a reconciler can resolve instead of a second call.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from .. import audit
+from ..channels.base import Channel, Contact, PermanentError, Sent, TransientError
+from ..messages import render, sms_text
+from ..models import ContactAttempt, Customer, FollowupCase, SmsMessage, Store, Visit
+from ..settings import Settings, StoreSettings
+from ..webhooks.outbox import emit
+from .calendar import default_calendar, in_call_window, in_sms_hours, next_call_moment, next_sms_moment
+from .planner import refresh_rule
+from .surveys import record_survey
+
+LEASE = timedelta(minutes=5)
+STATE_OF_CHANNEL = {"call": "calling", "sms": "sms_survey", "letter": "letter_queued"}
+SERVICE_LABEL = {"maintenance": "保养", "repair": "维修", "warranty": "保修", "insurance": "事故维修",
+                 "quick": "快修", "internal": "内部维修"}
+
+
+@dataclass
+class DispatchCounts:
+    due: int = 0
+    dispatched: int = 0
+    retried: int = 0
+    fallbacks: int = 0
+    rescheduled: int = 0
+    errors: int = 0
+    worker: str = field(default_factory=lambda: f"w-{uuid.uuid4().hex[:8]}")
+
+
+def claim(sessions: sessionmaker[Session], now: datetime, worker: str, limit: int) -> list[int]:
+    """Mark up to ``limit`` due rows ``dispatching`` for this worker and commit; their ids."""
+    with sessions() as s:
+        rows = s.scalars(
+            select(ContactAttempt)
+            .where(ContactAttempt.status == "planned", ContactAttempt.due_at <= now)
+            .order_by(ContactAttempt.due_at, ContactAttempt.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for a in rows:
+            a.status, a.claimed_by, a.lease_until = "dispatching", worker, now + LEASE
+        s.commit()
+        return [a.id for a in rows]
+
+
+def _sms_body(store: StoreSettings, kind: str, customer: Customer, visit: Visit, settings: Settings, code: str) -> str:
+    lang = customer.language
+    local = visit.delivered_at.astimezone(store.timezone)
+    name = "sms_reminder.txt.j2" if kind == "reminder" else "sms_survey.txt.j2"
+    body = render(
+        name, lang, customer_name=customer.name,
+        visit_date=f"{local.month}月{local.day}日" if lang == "zh" else f"{local:%d %b}",
+        service_label=SERVICE_LABEL.get(visit.service_type, "维修") if lang == "zh" else visit.service_type,
+        survey_url=f"{settings.public_base_url}/s/{code}",
+    )
+    return sms_text(store.sms_signature, body, lang)
+
+
+def _still_in_window(a: ContactAttempt, store: StoreSettings, now: datetime) -> datetime | None:
+    """None when the row may go now; else the next moment it may (a late tick, an outage)."""
+    hol = default_calendar() if store.policy.skip_holidays else None
+    if a.channel == "call" and not in_call_window(now, store.policy, store.timezone, holidays=hol):
+        return next_call_moment(now, store.policy, store.timezone, holidays=hol)
+    if a.channel == "sms" and not in_sms_hours(now, store.policy, store.timezone):
+        return next_sms_moment(now, store.policy, store.timezone)
+    return None
+
+
+def dispatch_one(session: Session, attempt_id: int, channel: Channel, settings: Settings, now: datetime,
+                 counts: DispatchCounts) -> None:
+    """Send one claimed row and record what happened; the caller commits."""
+    a = session.get_one(ContactAttempt, attempt_id)
+    if a.status != "dispatching":
+        return
+    case = session.get_one(FollowupCase, a.case_id)
+    visit = session.get_one(Visit, case.visit_id)
+    customer = session.get_one(Customer, visit.customer_id)
+    code = session.scalar(select(Store.code).where(Store.id == case.store_id)) or ""
+    store = settings.stores[code]
+    if case.state == "closed":
+        a.status, a.reason = "cancelled", "case_closed"
+        return
+    later = _still_in_window(a, store, now)
+    if later is not None:
+        a.status, a.due_at, a.claimed_by, a.lease_until = "planned", later, None, None
+        counts.rescheduled += 1
+        return
+    body = _sms_body(store, a.kind, customer, visit, settings, case.reply_code) if a.channel == "sms" else None
+    contact = Contact(a.id, case.id, a.channel, a.kind, a.destination, customer.language, code, body)
+    ref = {"store_code": code, "ro_number": visit.ro_number}
+    try:
+        sent = channel.send(contact, now)
+    except TransientError as exc:
+        _transient(session, a, case, store, now, exc, counts)
+        return
+    except PermanentError as exc:
+        _permanent(session, a, case, customer, settings, now, exc, ref)
+        counts.dispatched += 1
+        return
+    counts.dispatched += 1
+    first_fallback = a.channel != "call" and a.kind == "survey" and case.state in ("scheduled", "calling")
+    _record(session, a, case, customer, sent, settings, now, ref, channel.name, body)
+    if first_fallback:
+        counts.fallbacks += 1
+        emit(session, "case.fallback", {**ref, "channel": a.channel}, at=now, case_id=case.id)
+    refresh_rule(session, case, settings, now)
+
+
+def _record(session: Session, a: ContactAttempt, case: FollowupCase, customer: Customer, sent: Sent,
+            settings: Settings, now: datetime, ref: dict[str, str], made_by: str, body: str | None) -> None:
+    a.started_at, a.provider_id, a.made_by = now, sent.provider_id, made_by
+    a.claimed_by = a.lease_until = None
+    if case.state != "complaint":
+        case.state = STATE_OF_CHANNEL[a.channel]
+    audit.record(session, made_by, f"{a.channel}.sent", at=now, store_id=case.store_id, case_id=case.id,
+                 attempt=a.id, number=a.number, kind=a.kind)
+    if a.channel == "letter":
+        a.status, a.outcome = "in_progress", sent.outcome or "queued"  # sent when its batch is mailed
+        return
+    if a.channel == "sms":
+        a.status, a.outcome, a.ended_at = "done", sent.outcome or "sent", sent.ended_at or now
+        session.add(SmsMessage(direction="out", store_id=case.store_id, case_id=case.id, customer_id=customer.id,
+                               attempt_id=a.id, from_number=settings.twilio.from_number or "sandbox",
+                               to_number=a.destination or "", body=body or "", provider_id=sent.provider_id,
+                               status=a.outcome, received_at=now))
+        case.next_check_at = now
+        if sent.answers:
+            a.outcome = "replied"
+            record_survey(session, case, sent.answers, channel="sms", made_by="sms", settings=settings, now=now)
+        return
+    if sent.outcome is None:
+        a.status = "in_progress"  # the result comes by status callback
+        return
+    finish_call(session, a, case, customer, sent.outcome, sent.ended_at or now, settings, now, ref,
+                answers=sent.answers)
+
+
+def finish_call(session: Session, a: ContactAttempt, case: FollowupCase, customer: Customer, outcome: str,
+                ended_at: datetime, settings: Settings, now: datetime, ref: dict[str, str],
+                answers: dict[str, str] | None = None, callback_at: datetime | None = None) -> None:
+    """Record a call's outcome (sandbox at once, Twilio by callback, staff by hand)."""
+    a.status, a.outcome, a.ended_at, a.callback_at = "done", outcome, ended_at, callback_at
+    if outcome == "invalid_number":
+        if a.destination and a.destination == customer.mobile:
+            customer.mobile_bad = True
+        else:
+            customer.phone_bad = True
+    emit(session, "call.completed", {**ref, "number": a.number, "outcome": outcome, "made_by": a.made_by},
+         at=now, case_id=case.id)
+    case.next_check_at = now
+    if outcome == "answered" and answers:
+        record_survey(session, case, answers, channel="ivr" if a.made_by != "staff" else "staff",
+                      made_by=a.made_by or "ivr", settings=settings, now=now)
+
+
+def _transient(session: Session, a: ContactAttempt, case: FollowupCase, store: StoreSettings, now: datetime,
+               exc: TransientError, counts: DispatchCounts) -> None:
+    """R3: a provider error is not an attempt; retry with backoff, give up after an hour."""
+    a.retries += 1
+    a.first_error_at = a.first_error_at or now
+    a.error_code = exc.code
+    a.claimed_by = a.lease_until = None
+    policy = store.policy
+    if now - a.first_error_at >= policy.transient_give_up:
+        a.status, a.reason = "error", "provider_errors"
+        case.flagged, case.flag_reason = True, f"provider errors for {policy.transient_give_up}: {exc}"[:200]
+        counts.errors += 1
+        return
+    backoff = policy.transient_retry_first * (2 ** (a.retries - 1))
+    if exc.retry_after:
+        backoff = max(backoff, timedelta(seconds=exc.retry_after))
+    at = now + backoff
+    if a.channel == "call":
+        at = next_call_moment(at, policy, store.timezone)
+    elif a.channel == "sms":
+        at = next_sms_moment(at, policy, store.timezone)
+    a.status, a.due_at = "planned", at
+    counts.retried += 1
+
+
+def _permanent(session: Session, a: ContactAttempt, case: FollowupCase, customer: Customer, settings: Settings,
+               now: datetime, exc: PermanentError, ref: dict[str, str]) -> None:
+    a.started_at, a.ended_at, a.error_code = now, now, exc.code
+    a.claimed_by = a.lease_until = None
+    if a.channel == "call":
+        finish_call(session, a, case, customer, exc.outcome, now, settings, now, ref)
+        return
+    a.status, a.outcome = "done", exc.outcome
+    if a.channel == "sms" and exc.outcome == "invalid_number":
+        customer.mobile_bad = True
+    case.next_check_at = now

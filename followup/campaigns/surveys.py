@@ -1,0 +1,143 @@
+"""Recording a survey, whatever the channel (IVR, SMS, web, letter, staff): one way in.
+
+The answers are stored, the R5 score computed, every other pending contact of the case
+cancelled (R4.6), and the case closed as satisfied or handed to a complaint (R7).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..models import (
+    Complaint,
+    ComplaintStep,
+    ContactAttempt,
+    FollowupCase,
+    Store,
+    SurveyAnswer,
+    SurveyResponse,
+    Visit,
+)
+from ..settings import Settings
+from ..webhooks.outbox import emit
+from .scoring import is_dissatisfied, score
+
+
+def cancel_pending(session: Session, case_id: int, *, reason: str, keep: int | None = None) -> int:
+    """Cancel every planned contact of a case (the customer answered, or the case closed)."""
+    q = update(ContactAttempt).where(ContactAttempt.case_id == case_id, ContactAttempt.status == "planned")
+    if keep is not None:
+        q = q.where(ContactAttempt.id != keep)
+    return session.execute(q.values(status="cancelled", reason=reason)).rowcount  # type: ignore[attr-defined]
+
+
+def _case_ref(session: Session, case: FollowupCase) -> dict[str, str]:
+    row = session.execute(
+        select(Store.code, Visit.ro_number).join(Visit, Visit.store_id == Store.id).where(Visit.id == case.visit_id)
+    ).one()
+    return {"store_code": row[0], "ro_number": row[1]}
+
+
+def close_case(session: Session, case: FollowupCase, outcome: str, *, now: datetime, actor: str) -> None:
+    case.state, case.outcome, case.closed_at, case.next_check_at = "closed", outcome, now, None
+    cancel_pending(session, case.id, reason=f"closed:{outcome}")
+    audit.record(session, actor, "case.closed", at=now, store_id=case.store_id, case_id=case.id, outcome=outcome)
+    emit(session, "case.closed", {**_case_ref(session, case), "outcome": outcome}, at=now, case_id=case.id)
+
+
+def record_survey(
+    session: Session,
+    case: FollowupCase,
+    answers: Mapping[str, str | float | None],
+    *,
+    channel: str,
+    made_by: str,
+    settings: Settings,
+    now: datetime,
+    own_advisor_call: bool = False,
+) -> SurveyResponse:
+    """Store a complete survey taken at once (sandbox, web, letter, staff) and act on it."""
+    resp = SurveyResponse(
+        case_id=case.id, store_id=case.store_id, advisor_id=case.advisor_id, channel=channel, made_by=made_by,
+        own_advisor_call=own_advisor_call, started_at=now, status="in_progress",
+    )
+    session.add(resp)
+    session.flush()
+    clean: dict[str, str | float | None] = {}
+    for q in settings.survey.questions:
+        value = answers.get(q.id)
+        if value is None or value == "":
+            continue
+        num = None
+        if q.kind == "scale10":
+            num = float(value)
+        elif q.kind == "yesno":
+            num = 1.0 if value in ("yes", 1, "1") else 0.0
+        clean[q.id] = value
+        text = None if q.kind != "text" else str(value)
+        if q.kind == "yesno":
+            text = "yes" if num == 1.0 else "no"
+        session.add(
+            SurveyAnswer(response_id=resp.id, question_id=q.id, value_num=num, value_text=text, raw=str(value), answered_at=now)
+        )
+    return complete_survey(session, case, resp, clean, settings=settings, now=now)
+
+
+def complete_survey(
+    session: Session,
+    case: FollowupCase,
+    resp: SurveyResponse,
+    answers: Mapping[str, str | float | None],
+    *,
+    settings: Settings,
+    now: datetime,
+) -> SurveyResponse:
+    """Score a response whose answers are stored, then close the case or open a complaint."""
+    resp.score = score(answers, settings.survey)
+    resp.satisfied = not is_dissatisfied(answers, resp.score, settings.survey)
+    resp.status, resp.completed_at, resp.current_question = "completed", now, None
+    cancel_pending(session, case.id, reason="reached")
+    ref = _case_ref(session, case)
+    audit.record(
+        session, resp.made_by, "survey.completed", at=now, store_id=case.store_id, case_id=case.id,
+        channel=resp.channel, score=resp.score, satisfied=resp.satisfied,
+    )
+    emit(
+        session, "survey.completed",
+        {**ref, "channel": resp.channel, "score": resp.score, "satisfied": resp.satisfied},
+        at=now, case_id=case.id,
+    )
+    if resp.satisfied:
+        close_case(session, case, "satisfied", now=now, actor=resp.made_by)
+    else:
+        open_complaint(session, case, resp, settings=settings, now=now, ref=ref)
+    return resp
+
+
+def open_complaint(
+    session: Session, case: FollowupCase, resp: SurveyResponse, *, settings: Settings, now: datetime, ref: dict[str, str]
+) -> Complaint:
+    """R7: a dissatisfied response opens a level-1 complaint for the visit's advisor."""
+    from ..models import Advisor
+
+    advisor = session.get(Advisor, case.advisor_id)
+    complaint = Complaint(
+        case_id=case.id, store_id=case.store_id, response_id=resp.id, level=1, status="open",
+        assignee=advisor.code if advisor else None, opened_at=now, due_at=now + settings.complaints.ack_sla,
+    )
+    session.add(complaint)
+    session.flush()
+    session.add(ComplaintStep(complaint_id=complaint.id, at=now, kind="opened", level=1, by="system"))
+    case.state, case.next_check_at = "complaint", None
+    audit.record(session, "system", "complaint.opened", at=now, store_id=case.store_id, case_id=case.id, level=1)
+    emit(
+        session, "complaint.opened",
+        {**ref, "level": 1, "assignee": complaint.assignee, "due_at": complaint.due_at.isoformat()},
+        at=now, case_id=case.id,
+    )
+    return complaint

@@ -1,0 +1,1 @@
+"""Channels that reach customers: one module per provider behind one Protocol."""

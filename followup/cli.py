@@ -1,0 +1,264 @@
+"""The ``followup`` command (CONTRACT §3). Every error is one clear line, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from sqlalchemy.exc import OperationalError
+
+from .settings import ConfigError, load_settings
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    click.echo(f"followup: {message}", err=True)
+    sys.exit(code)
+
+
+def _runtime(*, migrated: bool = True) -> Any:
+    from .runtime import build_runtime
+    from .schema import is_current
+
+    try:
+        rt = build_runtime(load_settings())
+    except ConfigError as exc:
+        _fail(str(exc))
+    if migrated:
+        try:
+            current = is_current(rt.engine)
+        except OperationalError as exc:
+            _fail(f"cannot reach the database ({rt.engine.url.render_as_string()}): {exc.orig}")
+        if not current:
+            _fail("the database has no schema yet: run `followup db upgrade` first")
+    return rt
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """followup: after-sales follow-up (售后回访) for car dealerships."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema (Alembic) and the configured stores."""
+    from .db import unit_of_work
+    from .runtime import sync_stores
+    from .schema import upgrade
+
+    rt = _runtime(migrated=False)
+    try:
+        upgrade(rt.engine)
+    except OperationalError as exc:
+        _fail(f"cannot reach the database: {exc.orig}")
+    with unit_of_work(rt.sessions) as s:
+        sync_stores(s, rt.settings)
+    click.echo(f"database at head: {rt.engine.url.render_as_string()}")
+
+
+def _progress_printer() -> Callable[[int, int], None] | None:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        pct = 100 * done // total if total else 100
+        click.echo(f"\r  {done:,} / {total:,} rows ({pct}%)", err=True, nl=done >= total)
+
+    return show
+
+
+@main.command("import-visits")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--store", help="store code for files without a store_code column")
+@click.option("--dry-run", is_flag=True, help="check every row and report, import nothing")
+@click.option("--report", "report_path", type=click.Path(path_type=Path), help="write the row report CSV here")
+def import_visits_cmd(path: Path, store: str | None, dry_run: bool, report_path: Path | None) -> None:
+    """Import a CSV or XLSX of visits (exit 0 all accepted, 1 some rejected, 2 file unusable)."""
+    from .intake.importer import import_visits
+    from .intake.records import UnusableFile
+
+    rt = _runtime()
+    try:
+        report = import_visits(
+            path, settings=rt.settings, sessions=rt.sessions, clock=rt.clock, store=store,
+            dry_run=dry_run, actor="cli", progress=_progress_printer(),
+        )
+    except UnusableFile as exc:
+        _fail(f"{path}: {exc} (nothing imported)")
+    click.echo(report.summary())
+    for err in report.errors[:20]:
+        click.echo(f"  row {err.row}, {report.headers.get(err.field, err.field)}: {err.reason}")
+    if len(report.errors) > 20:
+        click.echo(f"  … {len(report.errors) - 20} more in the report")
+    if report_path:
+        report.write_csv(report_path)
+        click.echo(f"report: {report_path}")
+    sys.exit(report.exit_code)
+
+
+@main.command()
+@click.option("--now", "now_text", help="move the test clock to this ISO 8601 instant first")
+def tick(now_text: str | None) -> None:
+    """One scheduler pass; prints one JSON line of counts."""
+    from .campaigns.engine import run_tick
+    from .clock import TestClock, parse_instant
+
+    rt = _runtime()
+    if now_text:
+        if not isinstance(rt.clock, TestClock):
+            _fail("--now needs the test clock (FOLLOWUP_TEST_CLOCK=1)")
+        try:
+            rt.clock.set(parse_instant(now_text))
+        except ValueError as exc:
+            _fail(str(exc))
+    counts = run_tick(rt)
+    click.echo(json.dumps(counts, sort_keys=True))
+
+
+@main.command()
+def worker() -> None:
+    """The long-running scheduler (APScheduler) that ticks."""
+    from .worker import run_worker
+
+    rt = _runtime()
+    try:
+        run_worker(rt)
+    except RuntimeError as exc:
+        _fail(str(exc))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def web(host: str, port: int) -> None:
+    """Development web server (production: the Procfile's gunicorn line)."""
+    from .web import create_app
+
+    rt = _runtime()
+    create_app(runtime=rt).run(host=host, port=port, debug=False, use_reloader=False)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def dev(host: str, port: int) -> None:
+    """`make run`: demo data, the worker in a second process, the web server in this one."""
+    from .demo import run_dev
+
+    run_dev(_runtime(), host=host, port=port)
+
+
+@main.group()
+def users() -> None:
+    """Admin-panel users."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["info_staff", "advisor", "manager", "admin"]))
+@click.option("--store", "stores", multiple=True, help="store code (repeat for several)")
+def users_add(username: str, role: str, stores: tuple[str, ...]) -> None:
+    """Create or update a user; the password is the first line of stdin."""
+    from .accounts import AccountError, add_user
+    from .db import unit_of_work
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    rt = _runtime()
+    try:
+        with unit_of_work(rt.sessions) as s:
+            add_user(s, username, password, role, list(stores), now=rt.clock.now())
+    except AccountError as exc:
+        _fail(str(exc))
+    click.echo(f"user {username} ({role}) saved")
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens."""
+
+
+@tokens.command("create")
+@click.argument("name")
+def tokens_create(name: str) -> None:
+    """Print a new API token once, alone on the last line."""
+    from .accounts import AccountError, create_token
+    from .db import unit_of_work
+
+    rt = _runtime()
+    try:
+        with unit_of_work(rt.sessions) as s:
+            token = create_token(s, name, now=rt.clock.now())
+    except AccountError as exc:
+        _fail(str(exc))
+    click.echo(f"API token {name!r} (shown once, keep it safe):")
+    click.echo(token)
+
+
+@main.group()
+def clock() -> None:
+    """The persistent test clock (FOLLOWUP_TEST_CLOCK=1)."""
+
+
+def _test_clock() -> Any:
+    from .clock import TestClock
+
+    rt = _runtime()
+    if not isinstance(rt.clock, TestClock):
+        _fail("the test clock is off: set FOLLOWUP_TEST_CLOCK=1")
+    return rt.clock
+
+
+@clock.command("set")
+@click.argument("instant")
+def clock_set(instant: str) -> None:
+    """Move the test clock to INSTANT (ISO 8601)."""
+    from .clock import parse_instant
+
+    tc = _test_clock()
+    try:
+        click.echo(tc.set(parse_instant(instant)).isoformat())
+    except ValueError as exc:
+        _fail(str(exc))
+
+
+@clock.command("advance")
+@click.argument("duration")
+def clock_advance(duration: str) -> None:
+    """Move the test clock forward by DURATION (30m, 2h, 1d)."""
+    from .clock import parse_advance
+
+    tc = _test_clock()
+    try:
+        click.echo(tc.advance(parse_advance(duration)).isoformat())
+    except ValueError as exc:
+        _fail(str(exc))
+
+
+@main.group()
+def letters() -> None:
+    """Letters: the last channel, printed and mailed."""
+
+
+@letters.command("build")
+@click.option("--store")
+@click.option("--date", "day")
+@click.option("--out", type=click.Path(path_type=Path))
+def letters_build(store: str | None, day: str | None, out: Path | None) -> None:
+    """Write the day's letter batch (PDF + address list)."""
+    try:
+        from .letters.batch import build_cli
+    except ImportError:
+        _fail("letter batches are not built yet in this version (see the README's roadmap)", code=3)
+    build_cli(_runtime(), store=store, day=day, out=out)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,119 @@
+"""The only place that reads the time.
+
+``SystemClock`` reads the machine's clock. ``TestClock`` (CONTRACT §6, ``FOLLOWUP_TEST_CLOCK=1``)
+reads one persistent instant from the database, so that the web app, the worker and the CLI all
+see the same "now", moved only by ``followup clock set/advance`` or ``tick --now``.
+Pacing and webhook timestamps use :func:`wall_clock` on purpose: they are about real seconds.
+"""
+
+from __future__ import annotations
+
+import re
+import time as _time
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from .models import TestClockRow
+
+
+class Clock(Protocol):
+    """Something that tells the current instant (aware UTC)."""
+
+    def now(self) -> datetime: ...
+
+
+def wall_clock() -> datetime:
+    """Real time, for pacing and webhook timestamps (never the test clock)."""
+    return datetime.now(UTC)
+
+
+def monotonic() -> float:
+    return _time.monotonic()
+
+
+class SystemClock:
+    """The machine's clock, in UTC."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FixedClock:
+    """A clock that stands still until moved; for unit tests of services."""
+
+    def __init__(self, at: datetime) -> None:
+        self._at = at.astimezone(UTC)
+
+    def now(self) -> datetime:
+        return self._at
+
+    def set(self, at: datetime) -> None:
+        self._at = at.astimezone(UTC)
+
+    def advance(self, delta: timedelta) -> None:
+        self._at += delta
+
+
+class TestClock:
+    """The persistent test clock: one row in ``test_clock``, shared by every process."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def now(self) -> datetime:
+        with self._sessions() as s:
+            row = s.get(TestClockRow, 1)
+            if row is None:
+                row = TestClockRow(id=1, now=datetime.now(UTC).replace(microsecond=0))
+                s.add(row)
+                s.commit()
+            return row.now
+
+    def set(self, at: datetime) -> datetime:
+        at = at.astimezone(UTC)
+        with self._sessions() as s:
+            row = s.execute(select(TestClockRow).where(TestClockRow.id == 1)).scalar_one_or_none()
+            if row is None:
+                s.add(TestClockRow(id=1, now=at))
+            else:
+                row.now = at
+            s.commit()
+        return at
+
+    def advance(self, delta: timedelta) -> datetime:
+        return self.set(self.now() + delta)
+
+
+_DURATION = re.compile(r"^(\d+)([smhdw])$")
+_UNIT = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_advance(text: str) -> timedelta:
+    """``"2h"``, ``"1d"``, ``"30m"``, ``"1d2h"`` -> timedelta; ValueError otherwise."""
+    total = timedelta()
+    parts = re.findall(r"\d+[smhdw]", text.strip())
+    if not parts or "".join(parts) != text.strip():
+        raise ValueError(f"not a duration: {text!r} (examples: 30m, 2h, 1d)")
+    for part in parts:
+        m = _DURATION.match(part)
+        assert m
+        total += timedelta(**{_UNIT[m.group(2)]: int(m.group(1))})
+    return total
+
+
+def parse_instant(text: str, default_tz: str = "Asia/Shanghai") -> datetime:
+    """ISO 8601; a naive time is read in ``default_tz`` (the store's zone)."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"not an ISO 8601 time: {text!r}") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(default_tz))
+    return value.astimezone(UTC)

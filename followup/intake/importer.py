@@ -1,0 +1,156 @@
+"""`followup import-visits`: stream a CSV/XLSX into visits and cases, with a row report.
+
+Rows are validated one at a time and written in batches of :data:`BATCH` per transaction, so a
+100,000-row file never sits in memory as objects. A rejected row never stops the others.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..campaigns.post_service import accept_visit
+from ..clock import Clock
+from ..runtime import sync_stores
+from ..settings import Settings
+from .columns import FIELDS
+from .records import RowError, UnusableFile, VisitRow
+from .table import open_table
+from .validate import validate_row
+
+BATCH = 500
+
+
+@dataclass
+class ImportReport:
+    """What an import did; ``exit_code`` follows CONTRACT §3."""
+
+    path: Path
+    encoding: str | None = None
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    cases_opened: int = 0
+    excluded: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    dry_run: bool = False
+
+    @property
+    def rejected_rows(self) -> int:
+        return len({e.row for e in self.errors})
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.errors else 0
+
+    def write_csv(self, out: Path) -> None:
+        """The report of CONTRACT §4: ``row, field, reason``; field named as in the file."""
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("w", newline="", encoding="utf-8-sig") as fh:
+            w = csv.writer(fh)
+            w.writerow(["row", "field", "reason"])
+            for e in self.errors:
+                w.writerow([e.row, self.headers.get(e.field, e.field), e.reason])
+
+    def summary(self) -> str:
+        verb = "would import" if self.dry_run else "imported"
+        return (
+            f"{self.path.name}: {self.rows} rows, {verb} {self.created} new and {self.updated} updated visits, "
+            f"{self.cases_opened} follow-up cases opened, {self.excluded} excluded service type(s), "
+            f"{self.rejected_rows} rows rejected"
+        )
+
+
+def import_visits(
+    path: Path,
+    *,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    store: str | None = None,
+    dry_run: bool = False,
+    actor: str = "system",
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Import one file. Raises ``UnusableFile`` (nothing imported) for a file that cannot be read."""
+    if store is not None and store not in settings.stores:
+        raise UnusableFile(f"unknown store {store!r} (configured: {', '.join(settings.stores)})")
+    report = ImportReport(path=path, dry_run=dry_run)
+    now = clock.now()
+
+    def store_tz(code: str) -> ZoneInfo | None:
+        cfg = settings.stores.get(code)
+        return cfg.timezone if cfg else None
+
+    with open_table(path, store_given=store is not None) as table:
+        report.encoding = table.encoding
+        report.headers = {f: table.header_for(f) for f in FIELDS}
+        session = sessions()
+        try:
+            store_ids = sync_stores(session, settings)
+            pending = 0
+            for rownum, raw in table.rows():
+                report.rows += 1
+                result = validate_row(rownum, raw, store_tz=store_tz, default_store=store, now=now)
+                if isinstance(result, list):
+                    report.errors.extend(result)
+                elif not dry_run:
+                    _accept(session, settings, store_ids, result, report, path, actor, now)
+                    pending += 1
+                if pending >= BATCH:
+                    session.commit()
+                    session.expunge_all()
+                    pending = 0
+                if progress and report.rows % BATCH == 0:
+                    progress(report.rows, table.total_rows)
+            if progress:
+                progress(report.rows, table.total_rows)
+            if dry_run:
+                session.rollback()
+            else:
+                session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+    return report
+
+
+def _accept(
+    session: Session,
+    settings: Settings,
+    store_ids: dict[str, int],
+    row: VisitRow,
+    report: ImportReport,
+    path: Path,
+    actor: str,
+    now: datetime,
+) -> None:
+    cfg = settings.stores[row.store_code]
+    try:
+        # A savepoint per row: a row the database refuses (a value too long for its column)
+        # is reported like any other bad row and the rest of the batch is kept.
+        with session.begin_nested():
+            result = accept_visit(
+                session, store_ids[row.store_code], cfg, row, source=f"import:{path.name}", actor=actor, now=now
+            )
+    except (DataError, IntegrityError) as exc:
+        report.errors.append(RowError(row.row, "ro_number", f"could not be stored: {exc.orig}"))
+        return
+    if result.created:
+        report.created += 1
+        if result.case is not None:
+            report.cases_opened += 1
+        else:
+            report.excluded += 1
+    else:
+        report.updated += 1

@@ -1,0 +1,101 @@
+"""Mainland China phone numbers: normalising what people and spreadsheets write, and masking them.
+
+Only numbers of the People's Republic of China (``+86``) are accepted: the service calls and texts
+customers of mainland dealerships. Parsing uses Google's ``phonenumbers`` metadata, region ``CN``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from decimal import Decimal
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+
+MOBILE = "mobile"
+LANDLINE = "landline"
+
+_ALLOWED = re.compile(r"^\+?[\d\s\-().·/]*$")
+_MAX_LENGTH = 40
+_LANDLINE_TYPES = {PhoneNumberType.FIXED_LINE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+
+def _as_text(raw: object) -> str | None:
+    """The number as text; ``None`` for a value that cannot be a phone number.
+
+    Spreadsheets give long digit strings as ``int`` or ``float`` (``13800138002.0``).
+    """
+    if raw is None or isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return str(raw) if raw > 0 else None
+    if isinstance(raw, float | Decimal):
+        if isinstance(raw, float) and not math.isfinite(raw):
+            return None
+        if raw <= 0 or raw != int(raw):
+            return None
+        return str(int(raw))
+    if not isinstance(raw, str):
+        return None
+    text = unicodedata.normalize("NFKC", raw).replace("\x00", "").strip()
+    if text.endswith(".0") and text[:-2].isdigit():
+        text = text[:-2]  # a number that went through a float on its way to text
+    return text
+
+
+def normalise_phone(raw: object) -> tuple[str | None, str | None]:
+    """Return ``(e164, kind)`` for a mainland number, kind ``"mobile"`` or ``"landline"``.
+
+    Accepts full-width digits, spaces, dashes, dots and brackets, ``+86``/``86``/``0086``
+    prefixes, landlines with their area code (``0755-26605049``) and numbers that came from Excel
+    as ``int`` or ``float``. Anything else, including numbers of other countries, service numbers
+    (400/800/95xxx) and letters, gives ``(None, None)``. Never raises.
+    """
+    try:
+        text = _as_text(raw)
+    except (ValueError, OverflowError, ArithmeticError):
+        return None, None
+    if not text or len(text) > _MAX_LENGTH or not _ALLOWED.match(text):
+        return None, None
+    if not any(ch.isdigit() for ch in text) or any(not ch.isascii() for ch in text if ch.isdigit()):
+        return None, None
+    try:
+        number = phonenumbers.parse(text, "CN")
+    except NumberParseException:
+        return None, None
+    if number.country_code != 86 or number.extension or not phonenumbers.is_valid_number(number):
+        return None, None
+    kind = phonenumbers.number_type(number)
+    if kind == PhoneNumberType.MOBILE:
+        label = MOBILE
+    elif kind in _LANDLINE_TYPES:
+        label = LANDLINE
+    else:
+        return None, None
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164), label
+
+
+def mask_phone(e164: str | None) -> str | None:
+    """Mask a number for display: ``+8613800135678`` → ``138****5678``; ``+8675526605049`` → ``0755****5049``.
+
+    Mobiles show the first 3 and last 4 digits of the national number; landlines their area code
+    (with the trunk ``0``) and last 4 digits. A value that does not parse still never leaks:
+    only its last 4 digits are shown.
+    """
+    if e164 is None:
+        return None
+    digits = "".join(ch for ch in str(e164) if ch.isdigit())
+    try:
+        number = phonenumbers.parse(str(e164), "CN")
+    except NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        return "****" + digits[-4:] if len(digits) > 4 else "****"
+    national = phonenumbers.national_significant_number(number)
+    if phonenumbers.number_type(number) == PhoneNumberType.MOBILE or number.country_code != 86:
+        return national[:3] + "****" + national[-4:]
+    area = phonenumbers.length_of_geographical_area_code(number)
+    prefix = "0" + national[:area] if area else national[:3]
+    return prefix + "****" + national[-4:]

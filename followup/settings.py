@@ -1,0 +1,469 @@
+"""Layered settings: committed TOML defaults, then ``FOLLOWUP_CONFIG``, then the environment.
+
+The result is one frozen, typed :class:`Settings`. Anything wrong stops start-up with a
+:class:`ConfigError` whose message names the key and the problem, e.g.
+``config error: policy.min_gap: not a duration: '3 hours' (use 90s, 30m, 3h or 2d)``.
+
+Environment overrides: the variables of CONTRACT §2, plus ``FOLLOWUP__<section>__<key>`` for any
+TOML key (``FOLLOWUP__policy__min_gap=2h``, ``FOLLOWUP__stores__SZ01__name=...``); values are read
+as TOML when they parse (numbers, booleans, arrays) and as strings otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = ROOT / "config" / "followup.toml"
+DEFAULT_SECRET_KEY = "dev-insecure-secret-key"
+ENVIRONMENTS = ("development", "test", "production")
+CHANNEL_MODES = ("sandbox", "twilio")
+SERVICE_TYPES = ("maintenance", "repair", "warranty", "insurance", "quick", "internal")
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or wrong; the message names the key."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"config error: {key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Window:
+    """A daily window in store local time, start included, end excluded."""
+
+    start: time
+    end: time
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+@dataclass(frozen=True)
+class ContactPolicy:
+    """The attempt policy of one store (RULES R1-R4)."""
+
+    calling_windows: tuple[Window, ...]
+    sms_hours: Window
+    first_call_delay: timedelta
+    min_gap: timedelta
+    min_gap_floor: timedelta
+    deadline: timedelta
+    max_call_attempts: int
+    sms_enabled: bool
+    sms_reply_timeout: timedelta
+    letter_reply_timeout: timedelta
+    transient_retry_first: timedelta
+    transient_give_up: timedelta
+    skip_holidays: bool
+    exclude_service_types: frozenset[str]
+    workdays: frozenset[str]
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """One dealership (门店) as configured."""
+
+    code: str
+    name: str
+    name_en: str
+    timezone: ZoneInfo
+    address: str
+    phone: str
+    sms_signature: str
+    service_manager: str | None
+    general_manager: str | None
+    policy: ContactPolicy
+
+
+@dataclass(frozen=True)
+class Question:
+    """One survey question (RULES R5)."""
+
+    id: str
+    kind: str  # scale10 | yesno | text
+    weight: float
+    zh: str
+    en: str
+    optional: bool = False
+
+    def text(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+
+@dataclass(frozen=True)
+class SurveySettings:
+    questions: tuple[Question, ...]
+    overall_at_most: int = 6
+    fixed_right_no: bool = True
+    score_below: float = 60.0
+
+    def question(self, qid: str) -> Question:
+        for q in self.questions:
+            if q.id == qid:
+                return q
+        raise KeyError(qid)
+
+
+@dataclass(frozen=True)
+class BonusSettings:
+    min_responses: int
+    tiers: tuple[tuple[float, int], ...]  # ascending (threshold, CNY)
+
+
+@dataclass(frozen=True)
+class ComplaintSettings:
+    ack_sla: timedelta
+    resurvey_delay: timedelta
+    max_resurveys: int
+
+
+@dataclass(frozen=True)
+class TwilioSettings:
+    account_sid: str | None
+    auth_token: str | None
+    from_number: str | None
+    api_base_url: str
+    calls_per_second: float
+    sms_per_second: float
+    ring_timeout: int
+    request_timeout: float
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    url: str
+    secret: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service reads from configuration, frozen after start-up."""
+
+    env: str
+    database_url: str
+    secret_key: str
+    channel_mode: str
+    public_base_url: str
+    test_clock: bool
+    default_language: str
+    stores: Mapping[str, StoreSettings]
+    survey: SurveySettings
+    bonus: BonusSettings
+    complaints: ComplaintSettings
+    twilio: TwilioSettings
+    webhook_timeout: float
+    subscribers: tuple[Subscriber, ...] = field(default=())
+    #: sandbox only: "silent" (nobody answers; the phone simulator plays the customer) or
+    #: "demo" (`make run`: simulated customers answer on their own)
+    sandbox_customers: str = "silent"
+    config_path: Path = DEFAULT_CONFIG
+
+    def store(self, code: str) -> StoreSettings:
+        return self.stores[code]
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_duration(value: object, key: str) -> timedelta:
+    """``"90s" | "30m" | "3h" | "2d"`` -> timedelta; anything else is a ConfigError on ``key``."""
+    m = _DURATION.match(str(value)) if isinstance(value, str) else None
+    if not m:
+        raise ConfigError(key, f"not a duration: {value!r} (use 90s, 30m, 3h or 2d)")
+    return timedelta(**{_UNITS[m.group(2)]: float(m.group(1))})
+
+
+def _parse_hhmm(text: str, key: str) -> time:
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
+    if not m or int(m.group(1)) > 24 or int(m.group(2)) > 59:
+        raise ConfigError(key, f"not a time of day: {text!r} (use HH:MM)")
+    hour, minute = int(m.group(1)), int(m.group(2))
+    return time.max if (hour, minute) == (24, 0) else time(hour, minute)
+
+
+def parse_window(value: object, key: str) -> Window:
+    if not isinstance(value, str) or "-" not in value:
+        raise ConfigError(key, f"not a window: {value!r} (use HH:MM-HH:MM)")
+    a, b = value.split("-", 1)
+    start, end = _parse_hhmm(a, key), _parse_hhmm(b, key)
+    if end <= start:
+        raise ConfigError(key, f"window ends before it starts: {value!r}")
+    return Window(start, end)
+
+
+def _get(table: Mapping[str, Any], name: str, key: str, kind: type | tuple[type, ...]) -> Any:
+    if name not in table:
+        raise ConfigError(key, "missing")
+    value = table[name]
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind in (int, float)):
+        want = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+        raise ConfigError(key, f"expected {want}, got {value!r}")
+    return value
+
+
+def build_policy(table: Mapping[str, Any], prefix: str) -> ContactPolicy:
+    def k(name: str) -> str:
+        return f"{prefix}.{name}"
+
+    windows_raw = _get(table, "calling_windows", k("calling_windows"), list)
+    windows = tuple(sorted((parse_window(w, k("calling_windows")) for w in windows_raw), key=lambda w: w.start))
+    if not windows:
+        raise ConfigError(k("calling_windows"), "at least one window is needed")
+    for a, b in zip(windows, windows[1:], strict=False):
+        if b.start < a.end:
+            raise ConfigError(k("calling_windows"), f"windows overlap: {a} and {b}")
+    floor = parse_duration(_get(table, "min_gap_floor", k("min_gap_floor"), str), k("min_gap_floor"))
+    gap = parse_duration(_get(table, "min_gap", k("min_gap"), str), k("min_gap"))
+    if floor > gap:
+        raise ConfigError(k("min_gap_floor"), "must not be longer than min_gap")
+    attempts = _get(table, "max_call_attempts", k("max_call_attempts"), int)
+    if not 1 <= attempts <= 10:
+        raise ConfigError(k("max_call_attempts"), f"must be between 1 and 10, got {attempts}")
+    excluded = _get(table, "exclude_service_types", k("exclude_service_types"), list)
+    for s in excluded:
+        if s not in SERVICE_TYPES:
+            raise ConfigError(k("exclude_service_types"), f"unknown service type {s!r}")
+    return ContactPolicy(
+        calling_windows=windows,
+        sms_hours=parse_window(_get(table, "sms_hours", k("sms_hours"), str), k("sms_hours")),
+        first_call_delay=parse_duration(table.get("first_call_delay"), k("first_call_delay")),
+        min_gap=gap,
+        min_gap_floor=floor,
+        deadline=parse_duration(table.get("deadline"), k("deadline")),
+        max_call_attempts=attempts,
+        sms_enabled=_get(table, "sms_enabled", k("sms_enabled"), bool),
+        sms_reply_timeout=parse_duration(table.get("sms_reply_timeout"), k("sms_reply_timeout")),
+        letter_reply_timeout=parse_duration(table.get("letter_reply_timeout"), k("letter_reply_timeout")),
+        transient_retry_first=parse_duration(table.get("transient_retry_first"), k("transient_retry_first")),
+        transient_give_up=parse_duration(table.get("transient_give_up"), k("transient_give_up")),
+        skip_holidays=_get(table, "skip_holidays", k("skip_holidays"), bool),
+        exclude_service_types=frozenset(excluded),
+        workdays=frozenset(str(d) for d in table.get("workdays", [])),
+    )
+
+
+def _zone(name: object, key: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(key, f"unknown time zone {name!r}") from None
+
+
+def _stores(raw: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, StoreSettings]:
+    stores: dict[str, StoreSettings] = {}
+    if not raw:
+        raise ConfigError("stores", "at least one store is needed")
+    for code, table in raw.items():
+        p = f"stores.{code}"
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,20}", code):
+            raise ConfigError(p, "store codes are 1-20 letters, digits, - or _")
+        if not isinstance(table, Mapping):
+            raise ConfigError(p, "expected a table")
+        overrides = table.get("policy", {})
+        stores[code] = StoreSettings(
+            code=code,
+            name=_get(table, "name", f"{p}.name", str),
+            name_en=str(table.get("name_en", table.get("name"))),
+            timezone=_zone(table.get("timezone", "Asia/Shanghai"), f"{p}.timezone"),
+            address=str(table.get("address", "")),
+            phone=str(table.get("phone", "")),
+            sms_signature=str(table.get("sms_signature", table["name"])),
+            service_manager=table.get("service_manager"),
+            general_manager=table.get("general_manager"),
+            policy=build_policy({**defaults, **overrides}, f"{p}.policy" if overrides else "policy"),
+        )
+    return stores
+
+
+def _survey(path: Path) -> SurveySettings:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError("app.survey_file", f"file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("app.survey_file", f"{path}: {exc}") from None
+    questions = []
+    for i, q in enumerate(raw.get("questions", [])):
+        key = f"survey.questions[{i}]"
+        kind = _get(q, "kind", f"{key}.kind", str)
+        if kind not in ("scale10", "yesno", "text"):
+            raise ConfigError(f"{key}.kind", f"must be scale10, yesno or text, got {kind!r}")
+        questions.append(
+            Question(
+                id=_get(q, "id", f"{key}.id", str),
+                kind=kind,
+                weight=_get(q, "weight", f"{key}.weight", float),
+                zh=_get(q, "zh", f"{key}.zh", str),
+                en=_get(q, "en", f"{key}.en", str),
+                optional=bool(q.get("optional", False)),
+            )
+        )
+    if not any(q.kind != "text" for q in questions):
+        raise ConfigError("survey.questions", "at least one scored question is needed")
+    d = raw.get("dissatisfied", {})
+    return SurveySettings(
+        questions=tuple(questions),
+        overall_at_most=int(d.get("overall_at_most", 6)),
+        fixed_right_no=bool(d.get("fixed_right_no", True)),
+        score_below=float(d.get("score_below", 60.0)),
+    )
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merge(out[key], value) if isinstance(value, Mapping) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _extend(raw: dict[str, Any], path: Path) -> dict[str, Any]:
+    """``extends = "followup.toml"``: this file's keys over another file's (one level)."""
+    parent = raw.pop("extends", None)
+    if parent is None:
+        return raw
+    base_path = path.parent / str(parent)
+    try:
+        base = tomllib.loads(base_path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError("extends", f"cannot read {base_path}: {exc}") from None
+    return _merge(base, raw)
+
+
+def _env_overrides(raw: dict[str, Any], environ: Mapping[str, str]) -> None:
+    for name, value in environ.items():
+        if not name.startswith("FOLLOWUP__"):
+            continue
+        path = name[len("FOLLOWUP__") :].split("__")
+        try:
+            parsed: Any = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            parsed = value
+        table = raw
+        for part in path[:-1]:
+            table = table.setdefault(part, {})
+        table[path[-1]] = parsed
+
+
+def _subscribers(raw: Mapping[str, Any], environ: Mapping[str, str]) -> tuple[Subscriber, ...]:
+    subs: list[Subscriber] = []
+    for i, s in enumerate(raw.get("subscribers", [])):
+        key = f"webhooks.subscribers[{i}]"
+        secret_env = _get(s, "secret_env", f"{key}.secret_env", str)
+        secret = environ.get(secret_env)
+        if not secret:
+            raise ConfigError(f"{key}.secret_env", f"environment variable {secret_env} is not set")
+        subs.append(Subscriber(_get(s, "url", f"{key}.url", str), secret))
+    for pair in environ.get("FOLLOWUP_WEBHOOK_URLS", "").split():
+        url, sep, secret = pair.partition("|")
+        if not sep or not secret or not url.startswith(("http://", "https://")):
+            raise ConfigError("FOLLOWUP_WEBHOOK_URLS", f"expected url|secret pairs, got {pair!r}")
+        subs.append(Subscriber(url, secret))
+    return tuple(subs)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the configuration; raise :class:`ConfigError` on the first wrong value."""
+    env_vars = dict(os.environ if environ is None else environ)
+    path = Path(env_vars.get("FOLLOWUP_CONFIG") or DEFAULT_CONFIG)
+    try:
+        raw: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError("FOLLOWUP_CONFIG", f"file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("FOLLOWUP_CONFIG", f"{path} is not valid TOML: {exc}") from None
+    raw = _extend(raw, path)
+    _env_overrides(raw, env_vars)
+
+    env = env_vars.get("FOLLOWUP_ENV", "development")
+    if env not in ENVIRONMENTS:
+        raise ConfigError("FOLLOWUP_ENV", f"must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+    sid = env_vars.get("TWILIO_ACCOUNT_SID") or None
+    mode = env_vars.get("FOLLOWUP_CHANNEL_MODE") or ("twilio" if sid else "sandbox")
+    if mode not in CHANNEL_MODES:
+        raise ConfigError("FOLLOWUP_CHANNEL_MODE", f"must be sandbox or twilio, got {mode!r}")
+    if mode == "twilio":
+        for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"):
+            if not env_vars.get(name):
+                raise ConfigError(name, "required when FOLLOWUP_CHANNEL_MODE=twilio")
+    test_clock = env_vars.get("FOLLOWUP_TEST_CLOCK", "") in ("1", "true", "yes")
+    public = env_vars.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    if not public.startswith(("http://", "https://")):
+        raise ConfigError("PUBLIC_BASE_URL", f"must be an http(s) URL, got {public!r}")
+    secret_key = env_vars.get("FOLLOWUP_SECRET_KEY") or ""
+    if env == "production":
+        if not secret_key or secret_key == DEFAULT_SECRET_KEY:
+            raise ConfigError("FOLLOWUP_SECRET_KEY", "required in production (and not the default)")
+        if test_clock:
+            raise ConfigError("FOLLOWUP_TEST_CLOCK", "the test clock is refused in production")
+        if not public.startswith("https://"):
+            raise ConfigError("PUBLIC_BASE_URL", "production needs an https:// public URL")
+    if not secret_key:
+        secret_key = secrets.token_hex(32)
+
+    app = raw.get("app", {})
+    lang = app.get("default_language", "zh")
+    if lang not in ("zh", "en"):
+        raise ConfigError("app.default_language", f"must be zh or en, got {lang!r}")
+    policy_defaults = raw.get("policy", {})
+    bonus = raw.get("bonus", {})
+    tiers = tuple((float(t[0]), int(t[1])) for t in _get(bonus, "tiers", "bonus.tiers", list))
+    if list(tiers) != sorted(tiers):
+        raise ConfigError("bonus.tiers", "tiers must ascend by score")
+    comp = raw.get("complaints", {})
+    tw = raw.get("twilio", {})
+    calls_ps = _get(tw, "calls_per_second", "twilio.calls_per_second", float)
+    sms_ps = _get(tw, "sms_per_second", "twilio.sms_per_second", float)
+    if calls_ps <= 0 or sms_ps <= 0:
+        raise ConfigError("twilio.calls_per_second", "rates must be positive")
+    return Settings(
+        env=env,
+        database_url=env_vars.get("DATABASE_URL") or f"sqlite:///{ROOT / 'instance' / 'followup.db'}",
+        secret_key=secret_key,
+        channel_mode=mode,
+        public_base_url=public,
+        test_clock=test_clock,
+        default_language=lang,
+        stores=_stores(raw.get("stores", {}), policy_defaults),
+        survey=_survey(path.parent / str(app.get("survey_file", "survey.toml"))),
+        bonus=BonusSettings(_get(bonus, "min_responses", "bonus.min_responses", int), tiers),
+        complaints=ComplaintSettings(
+            ack_sla=parse_duration(comp.get("ack_sla", "24h"), "complaints.ack_sla"),
+            resurvey_delay=parse_duration(comp.get("resurvey_delay", "24h"), "complaints.resurvey_delay"),
+            max_resurveys=int(comp.get("max_resurveys", 2)),
+        ),
+        twilio=TwilioSettings(
+            account_sid=sid,
+            auth_token=env_vars.get("TWILIO_AUTH_TOKEN") or None,
+            from_number=env_vars.get("TWILIO_FROM_NUMBER") or None,
+            api_base_url=(env_vars.get("TWILIO_API_BASE_URL") or "https://api.twilio.com").rstrip("/"),
+            calls_per_second=calls_ps,
+            sms_per_second=sms_ps,
+            ring_timeout=_get(tw, "ring_timeout", "twilio.ring_timeout", int),
+            request_timeout=_get(tw, "request_timeout", "twilio.request_timeout", float),
+        ),
+        webhook_timeout=float(raw.get("webhooks", {}).get("timeout", 15)),
+        subscribers=_subscribers(raw.get("webhooks", {}), env_vars),
+        config_path=path,
+        sandbox_customers=_sandbox_customers(env_vars.get("FOLLOWUP_SANDBOX_CUSTOMERS", "silent")),
+    )
+
+
+def _sandbox_customers(value: str) -> str:
+    if value not in ("silent", "demo"):
+        raise ConfigError("FOLLOWUP_SANDBOX_CUSTOMERS", f"must be silent or demo, got {value!r}")
+    return value

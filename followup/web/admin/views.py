@@ -1,0 +1,103 @@
+"""Login, logout and the home page. Views parse, authorise, call a service, render."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Flask, abort, g, redirect, render_template, request, session, url_for
+
+from ...accounts import authenticate, login_locked, user_store_codes
+from ...models import User
+from .. import db_session, runtime
+from ..i18n import current_language
+from . import dashboard
+from .catalogue import translate
+
+bp = Blueprint("admin", __name__, template_folder="../templates")
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def _inject() -> dict[str, Any]:
+        lang = current_language()
+        return {"_": lambda m: translate(m, lang), "lang": lang, "current_user": g.get("user")}
+
+
+def current_user() -> User | None:
+    uid = session.get("uid")
+    if uid is None:
+        return None
+    user = db_session().get(User, uid)
+    return user if user is not None and user.active else None
+
+
+def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        user = current_user()
+        if user is None:
+            return redirect(url_for("admin.login", next=request.path))
+        g.user = user
+        g.stores = user_store_codes(db_session(), user)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _possible_username(username: str) -> bool:
+    return 0 < len(username) <= 80 and username.isprintable()
+
+
+def _local_target(target: str) -> str:
+    """``next`` when it is a path on this site; ``/`` otherwise (no open redirect)."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target and target.isprintable():
+        return target
+    return "/"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    error = None
+    status = 200
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        password = request.form.get("password", "")
+        rt, s = runtime(), db_session()
+        now = rt.clock.now()
+        if not _possible_username(username):
+            # no such user can exist (NUL, control characters, too long): wrong, and nothing to
+            # look up (PostgreSQL refuses NUL in a query)
+            error, status = "Wrong username or password.", 401
+        elif login_locked(s, username, now=now):
+            error, status = "Too many failed logins: try again in 15 minutes.", 429
+        else:
+            user = authenticate(s, username, password, now=now)
+            s.commit()
+            if user is not None:
+                lang = session.get("lang")
+                session.clear()  # a new session on login: no fixation
+                session["uid"] = user.id
+                if lang:
+                    session["lang"] = lang
+                return redirect(_local_target(request.args.get("next", "")))
+            error, status = "Wrong username or password.", 401
+    return render_template("admin/login.html", error=error), status
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    session.clear()
+    return redirect(url_for("admin.login"))
+
+
+@bp.get("/")
+@login_required
+def home() -> Any:
+    if not g.stores:
+        abort(403)
+    numbers = dashboard.overview(db_session(), g.stores, runtime().clock.now())
+    return render_template("admin/home.html", numbers=numbers)

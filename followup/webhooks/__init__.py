@@ -1,0 +1,1 @@
+"""Outgoing webhooks (Standard Webhooks): the outbox, signing and delivery."""

@@ -1,0 +1,38 @@
+"""Write an event into the outbox, in the caller's transaction (never sent from here)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ..models import WebhookEvent
+
+EVENT_TYPES = (
+    "visit.imported",
+    "call.completed",
+    "case.fallback",
+    "sms.received",
+    "survey.completed",
+    "complaint.opened",
+    "complaint.escalated",
+    "complaint.resolved",
+    "three_day_rule.breached",
+    "customer.opted_out",
+    "case.closed",
+)
+
+
+def new_event_id() -> str:
+    return "msg_" + secrets.token_hex(12)
+
+
+def emit(session: Session, type_: str, data: dict[str, Any], *, at: datetime, case_id: int | None = None) -> WebhookEvent:
+    """Record that something happened; the delivery job signs and sends it later."""
+    if type_ not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {type_!r}")
+    event = WebhookEvent(event_id=new_event_id(), type=type_, occurred_at=at, case_id=case_id, data=data)
+    session.add(event)
+    return event

@@ -1,0 +1,112 @@
+"""`followup worker`: APScheduler 3.x (one process) ticking the engine.
+
+The scheduler holds a handful of interval jobs, never one job per customer: the work is rows
+with ``due_at``, so after downtime the first ticks simply find everything that fell due
+(misfires are caught up, not skipped). On SQLite only one worker may run: a second one refuses
+to start (an OS file lock beside the database, released even if the first one is killed).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import signal
+from datetime import UTC
+from pathlib import Path
+from typing import IO, Any
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy.engine import make_url
+
+from .channels.base import Channel
+from .channels.registry import build_channel
+from .runtime import Runtime
+
+log = logging.getLogger("followup.worker")
+
+TICK_SECONDS = float(os.environ.get("FOLLOWUP_TICK_SECONDS", "10"))
+
+
+class SingleWorkerLock:
+    """An exclusive lock file next to a SQLite database."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.path = db_path.with_name(db_path.name + ".worker.lock")
+        self._fh: IO[str] | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fh = self.path.open("a+")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            raise RuntimeError(
+                f"another followup worker is already running on this SQLite database ({self.path.with_suffix('')}); "
+                "SQLite allows one worker — use PostgreSQL for several"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        self._fh = fh
+
+    def release(self) -> None:
+        if self._fh is not None:
+            fcntl.flock(self._fh, fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
+
+
+def sqlite_lock(rt: Runtime) -> SingleWorkerLock | None:
+    url = make_url(str(rt.engine.url))
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return SingleWorkerLock(Path(url.database).resolve())
+
+
+def build_scheduler(rt: Runtime, channel: Channel, *, seconds: float = TICK_SECONDS) -> BlockingScheduler:
+    """The worker's scheduler: in-memory job store (never shared), one interval job per duty."""
+    from .campaigns.engine import run_tick
+
+    def tick() -> None:
+        try:
+            counts: dict[str, Any] = run_tick(rt, channel)
+        except Exception:  # logged with context; the next tick tries again
+            log.exception("tick failed")
+            return
+        if counts["due"] or counts["planned"] or counts["breaches"]:
+            log.info("tick %s", json.dumps(counts, sort_keys=True))
+
+    scheduler = BlockingScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+    from datetime import datetime
+
+    scheduler.add_job(tick, "interval", seconds=seconds, id="tick", next_run_time=datetime.now(UTC))
+    return scheduler
+
+
+def run_worker(rt: Runtime, *, demo: bool | None = None) -> None:
+    """Run until SIGTERM/SIGINT."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    lock = sqlite_lock(rt)
+    if lock is not None:
+        lock.acquire()
+    demo = rt.settings.sandbox_customers == "demo" if demo is None else demo
+    channel = build_channel(rt.settings, demo=demo)
+    scheduler = build_scheduler(rt, channel)
+
+    def stop(_sig: int, _frame: object) -> None:
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    log.info("worker started (%s channel, tick every %ss)", channel.name, TICK_SECONDS)
+    try:
+        scheduler.start()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if lock is not None:
+            lock.release()

@@ -1,0 +1,105 @@
+"""Shared fixtures: settings, a migrated database on SQLite and PostgreSQL, and a network guard."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from followup.db import make_engine
+from followup.runtime import Runtime, build_runtime, sync_stores
+from followup.schema import upgrade
+from followup.settings import Settings, load_settings
+
+SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples"
+PG_URL = os.environ.get("FOLLOWUP_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any test that tries to reach beyond loopback."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        if isinstance(address, tuple) and address:
+            host = str(address[0])
+            try:
+                ok = ipaddress.ip_address(host).is_loopback
+            except ValueError:
+                ok = host == "localhost"
+            if not ok:
+                raise RuntimeError(f"test tried to reach the network: {address!r}")
+        return real_connect(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+def make_settings(tmp_path: Path, **env: str) -> Settings:
+    base = {"FOLLOWUP_ENV": "test", "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}"}
+    base.update(env)
+    return load_settings(base)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """One migrated PostgreSQL schema per test session; tables are emptied per test."""
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(PG_URL)
+    try:
+        with admin.begin() as c:
+            c.execute(text(f"CREATE SCHEMA {schema}"))
+    except Exception as exc:  # pragma: no cover - only when PostgreSQL is down
+        pytest.fail(f"PostgreSQL at {PG_URL} is not answering: {exc}")
+    url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.begin() as c:
+        c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+def _empty_pg(runtime: Runtime) -> None:
+    names = [t for t in runtime.engine.dialect.get_table_names(runtime.engine.connect()) if t != "alembic_version"]
+    with runtime.engine.begin() as c:
+        c.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def rt(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Runtime]:
+    """A runtime on a freshly migrated database, SQLite and PostgreSQL."""
+    if backend == "postgres":
+        url = request.getfixturevalue("pg_template")
+        runtime = build_runtime(make_settings(tmp_path, DATABASE_URL=url, FOLLOWUP_TEST_CLOCK="1"))
+        _empty_pg(runtime)
+    else:
+        runtime = build_runtime(make_settings(tmp_path, FOLLOWUP_TEST_CLOCK="1"))
+        upgrade(runtime.engine)
+    with runtime.sessions() as s:
+        sync_stores(s, runtime.settings)
+        s.commit()
+    yield runtime
+    runtime.dispose()
+
+
+@pytest.fixture
+def samples() -> Path:
+    assert SAMPLES.is_dir(), f"shared samples not found at {SAMPLES}"
+    return SAMPLES
