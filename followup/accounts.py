@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import datetime, timedelta
@@ -35,6 +36,11 @@ def check_password(password: str) -> None:
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_hex(16))
 
 
 def verify_password(password_hash: str, password: str) -> bool:
@@ -116,7 +122,10 @@ def login_locked(session: Session, username: str, *, now: datetime) -> bool:
 def authenticate(session: Session, username: str, password: str, *, now: datetime) -> User | None:
     """The user when the password is right; a failure is recorded otherwise. Caller commits."""
     user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
-    if user is not None and verify_password(user.password_hash, password):
+    if user is None:
+        # as slow as a wrong password, so that timing does not tell which usernames exist
+        verify_password(_dummy_hash(), password)
+    elif verify_password(user.password_hash, password):
         return user
     session.add(LoginFailure(username=username[:80], at=now))
     return None

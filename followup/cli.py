@@ -119,7 +119,10 @@ def tick(now_text: str | None) -> None:
             rt.clock.set(parse_instant(now_text))
         except ValueError as exc:
             _fail(str(exc))
-    counts = run_tick(rt)
+    try:
+        counts = run_tick(rt)
+    except RuntimeError as exc:
+        _fail(str(exc))
     click.echo(json.dumps(counts, sort_keys=True))
 
 

@@ -11,4 +11,6 @@ def build_channel(settings: Settings, *, demo: bool = False) -> Channel:
     """The channel for this process: sandbox (demo customers when ``demo``) or Twilio."""
     if settings.channel_mode == "sandbox":
         return SandboxChannel(DemoCustomers() if demo else silent)
-    raise NotImplementedError("the Twilio channel arrives with the Twilio voice and SMS work (issue 4)")
+    raise RuntimeError(
+        "FOLLOWUP_CHANNEL_MODE=twilio is not available in this version yet (issue #4); use the sandbox channel"
+    )
