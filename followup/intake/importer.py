@@ -42,6 +42,8 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
     dry_run: bool = False
+    #: some batches are already committed (an error after this point cannot undo them)
+    committed: bool = False
 
     @property
     def rejected_rows(self) -> int:
@@ -93,35 +95,39 @@ def import_visits(
     with open_table(path, store_given=store is not None) as table:
         report.encoding = table.encoding
         report.headers = {f: table.header_for(f) for f in FIELDS}
-        session = sessions()
-        try:
+        # closing the session without a commit rolls back whatever the batch had not committed
+        with sessions() as session:
             store_ids = sync_stores(session, settings)
             pending = 0
-            for rownum, raw in table.rows():
-                report.rows += 1
-                result = validate_row(rownum, raw, store_tz=store_tz, default_store=store, now=now)
-                if isinstance(result, list):
-                    report.errors.extend(result)
-                elif not dry_run:
-                    _accept(session, settings, store_ids, result, report, path, actor, now)
-                    pending += 1
-                if pending >= BATCH:
-                    session.commit()
-                    session.expunge_all()
-                    pending = 0
-                if progress and report.rows % BATCH == 0:
-                    progress(report.rows, table.total_rows)
+            try:
+                for rownum, raw in table.rows():
+                    report.rows += 1
+                    result = validate_row(rownum, raw, store_tz=store_tz, default_store=store, now=now)
+                    if isinstance(result, list):
+                        report.errors.extend(result)
+                    elif not dry_run:
+                        _accept(session, settings, store_ids, result, report, path, actor, now)
+                        pending += 1
+                    if pending >= BATCH:
+                        session.commit()
+                        session.expunge_all()
+                        report.committed = True
+                        pending = 0
+                    if progress and report.rows % BATCH == 0:
+                        progress(report.rows, table.total_rows)
+            except UnusableFile as exc:
+                # The file broke part-way (e.g. a malformed CSV line deep inside). Batches already
+                # committed stay; the break is reported like a bad row so nothing is claimed
+                # that did not happen. Before any commit it is a plain unusable file.
+                if not report.committed:
+                    raise
+                report.errors.append(RowError(report.rows + 2, "file", f"reading stopped here: {exc}"))
             if progress:
                 progress(report.rows, table.total_rows)
             if dry_run:
                 session.rollback()
             else:
                 session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
     return report
 
 
