@@ -83,6 +83,8 @@ def create_token(session: Session, name: str, *, now: datetime) -> str:
     """A new API token; only its hash is stored, the token is returned once."""
     if not name.strip():
         raise AccountError("token name must not be empty")
+    if len(name.strip()) > 80 or not name.strip().isprintable():
+        raise AccountError("token name: at most 80 printable characters")
     token = "fu_" + secrets.token_urlsafe(32)
     session.add(ApiToken(name=name.strip(), token_hash=token_hash(token), prefix=token[:8], created_at=now))
     return token

@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from .settings import ConfigError, load_settings
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
-    click.echo(f"followup: {message}", err=True)
+    one_line = " ".join(str(message).split())  # driver messages span lines
+    click.echo(f"followup: {one_line}", err=True)
     sys.exit(code)
 
 
@@ -27,11 +28,13 @@ def _runtime(*, migrated: bool = True) -> Any:
         rt = build_runtime(load_settings())
     except ConfigError as exc:
         _fail(str(exc))
+    except (ArgumentError, ImportError) as exc:  # an unknown dialect, or its driver is not installed
+        _fail(f"config error: DATABASE_URL: cannot use this database: {exc}")
     if migrated:
         try:
             current = is_current(rt.engine)
-        except OperationalError as exc:
-            _fail(f"cannot reach the database ({rt.engine.url.render_as_string()}): {exc.orig}")
+        except SQLAlchemyError as exc:
+            _fail(f"cannot reach the database ({rt.engine.url.render_as_string()}): {getattr(exc, 'orig', exc)}")
         if not current:
             _fail("the database has no schema yet: run `followup db upgrade` first")
     return rt
@@ -57,8 +60,8 @@ def db_upgrade() -> None:
     rt = _runtime(migrated=False)
     try:
         upgrade(rt.engine)
-    except OperationalError as exc:
-        _fail(f"cannot reach the database: {exc.orig}")
+    except SQLAlchemyError as exc:
+        _fail(f"cannot reach the database ({rt.engine.url.render_as_string()}): {getattr(exc, 'orig', exc)}")
     with unit_of_work(rt.sessions) as s:
         sync_stores(s, rt.settings)
     click.echo(f"database at head: {rt.engine.url.render_as_string()}")

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .models import TestClockRow
@@ -68,25 +69,43 @@ class TestClock:
     def now(self) -> datetime:
         with self._sessions() as s:
             row = s.get(TestClockRow, 1)
-            if row is None:
-                row = TestClockRow(id=1, now=datetime.now(UTC).replace(microsecond=0))
-                s.add(row)
+            if row is not None:
+                return row.now
+        # First use: start at the machine's time. Another process may start it at the same moment.
+        start = datetime.now(UTC).replace(microsecond=0)
+        with self._sessions() as s:
+            s.add(TestClockRow(id=1, now=start))
+            try:
                 s.commit()
-            return row.now
+            except IntegrityError:
+                s.rollback()
+                row = s.get(TestClockRow, 1)
+                assert row is not None
+                return row.now
+        return start
 
     def set(self, at: datetime) -> datetime:
         at = at.astimezone(UTC)
-        with self._sessions() as s:
-            row = s.execute(select(TestClockRow).where(TestClockRow.id == 1)).scalar_one_or_none()
-            if row is None:
-                s.add(TestClockRow(id=1, now=at))
-            else:
-                row.now = at
-            s.commit()
-        return at
+        for _ in range(2):  # the second time when another process created the row meanwhile
+            with self._sessions() as s:
+                row = s.execute(select(TestClockRow).where(TestClockRow.id == 1)).scalar_one_or_none()
+                if row is None:
+                    s.add(TestClockRow(id=1, now=at))
+                else:
+                    row.now = at
+                try:
+                    s.commit()
+                    return at
+                except IntegrityError:
+                    s.rollback()
+        raise RuntimeError("the test clock row could not be written")
 
     def advance(self, delta: timedelta) -> datetime:
-        return self.set(self.now() + delta)
+        try:
+            target = self.now() + delta
+        except OverflowError:
+            raise ValueError(f"cannot advance the clock by {delta}: past the year 9999") from None
+        return self.set(target)
 
 
 _DURATION = re.compile(r"^(\d+)([smhdw])$")
@@ -99,10 +118,13 @@ def parse_advance(text: str) -> timedelta:
     parts = re.findall(r"\d+[smhdw]", text.strip())
     if not parts or "".join(parts) != text.strip():
         raise ValueError(f"not a duration: {text!r} (examples: 30m, 2h, 1d)")
-    for part in parts:
-        m = _DURATION.match(part)
-        assert m
-        total += timedelta(**{_UNIT[m.group(2)]: int(m.group(1))})
+    try:
+        for part in parts:
+            m = _DURATION.match(part)
+            assert m
+            total += timedelta(**{_UNIT[m.group(2)]: int(m.group(1))})
+    except OverflowError:
+        raise ValueError(f"duration too long: {text!r}") from None
     return total
 
 
@@ -116,4 +138,7 @@ def parse_instant(text: str, default_tz: str = "Asia/Shanghai") -> datetime:
         raise ValueError(f"not an ISO 8601 time: {text!r}") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo(default_tz))
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"out of range: {text!r}") from None

@@ -17,10 +17,14 @@ import secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config" / "followup.toml"
@@ -183,12 +187,15 @@ def parse_duration(value: object, key: str) -> timedelta:
     m = _DURATION.match(str(value)) if isinstance(value, str) else None
     if not m:
         raise ConfigError(key, f"not a duration: {value!r} (use 90s, 30m, 3h or 2d)")
-    return timedelta(**{_UNITS[m.group(2)]: float(m.group(1))})
+    try:
+        return timedelta(**{_UNITS[m.group(2)]: float(m.group(1))})
+    except OverflowError:
+        raise ConfigError(key, f"duration too long: {value!r}") from None
 
 
 def _parse_hhmm(text: str, key: str) -> time:
     m = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
-    if not m or int(m.group(1)) > 24 or int(m.group(2)) > 59:
+    if not m or int(m.group(1)) > 24 or int(m.group(2)) > 59 or (int(m.group(1)) == 24 and int(m.group(2)) > 0):
         raise ConfigError(key, f"not a time of day: {text!r} (use HH:MM)")
     hour, minute = int(m.group(1)), int(m.group(2))
     return time.max if (hour, minute) == (24, 0) else time(hour, minute)
@@ -253,14 +260,34 @@ def build_policy(table: Mapping[str, Any], prefix: str) -> ContactPolicy:
         transient_give_up=parse_duration(table.get("transient_give_up"), k("transient_give_up")),
         skip_holidays=_get(table, "skip_holidays", k("skip_holidays"), bool),
         exclude_service_types=frozenset(excluded),
-        workdays=frozenset(str(d) for d in table.get("workdays", [])),
+        workdays=_workdays(table.get("workdays", []), k("workdays")),
     )
+
+
+def _workdays(value: object, key: str) -> frozenset[str]:
+    if not isinstance(value, list):
+        raise ConfigError(key, f"expected a list of dates (YYYY-MM-DD), got {value!r}")
+    days = []
+    for d in value:
+        try:
+            days.append(d.isoformat() if isinstance(d, date) else date.fromisoformat(str(d)).isoformat())
+        except ValueError:
+            raise ConfigError(key, f"not a date (YYYY-MM-DD): {d!r}") from None
+    return frozenset(days)
+
+
+def _table(raw: Mapping[str, Any], name: str, key: str) -> Mapping[str, Any]:
+    """The sub-table ``name`` (empty when absent); a ConfigError on ``key`` when it is not a table."""
+    value = raw.get(name, {})
+    if not isinstance(value, Mapping):
+        raise ConfigError(key, f"expected a table, got {value!r}")
+    return value
 
 
 def _zone(name: object, key: str) -> ZoneInfo:
     try:
         return ZoneInfo(str(name))
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory such as "Asia"
         raise ConfigError(key, f"unknown time zone {name!r}") from None
 
 
@@ -274,7 +301,7 @@ def _stores(raw: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, St
             raise ConfigError(p, "store codes are 1-20 letters, digits, - or _")
         if not isinstance(table, Mapping):
             raise ConfigError(p, "expected a table")
-        overrides = table.get("policy", {})
+        overrides = _table(table, "policy", f"{p}.policy")
         stores[code] = StoreSettings(
             code=code,
             name=_get(table, "name", f"{p}.name", str),
@@ -344,6 +371,20 @@ def _extend(raw: dict[str, Any], path: Path) -> dict[str, Any]:
     return _merge(base, raw)
 
 
+def _tier(value: object) -> tuple[float, int]:
+    """One ``[score at least, bonus in CNY]`` pair of ``bonus.tiers``."""
+    ok = (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+        and float(value[1]).is_integer()
+    )
+    if not ok:
+        raise ConfigError("bonus.tiers", f"each tier is [score, CNY], e.g. [90.0, 600]; got {value!r}")
+    assert isinstance(value, list)
+    return float(value[0]), int(value[1])
+
+
 def _env_overrides(raw: dict[str, Any], environ: Mapping[str, str]) -> None:
     for name, value in environ.items():
         if not name.startswith("FOLLOWUP__"):
@@ -354,24 +395,35 @@ def _env_overrides(raw: dict[str, Any], environ: Mapping[str, str]) -> None:
         except tomllib.TOMLDecodeError:
             parsed = value
         table = raw
-        for part in path[:-1]:
+        for depth, part in enumerate(path[:-1]):
             table = table.setdefault(part, {})
+            if not isinstance(table, dict):
+                raise ConfigError(".".join(path[: depth + 1]), f"is not a table, cannot set {name}")
         table[path[-1]] = parsed
 
 
 def _subscribers(raw: Mapping[str, Any], environ: Mapping[str, str]) -> tuple[Subscriber, ...]:
     subs: list[Subscriber] = []
-    for i, s in enumerate(raw.get("subscribers", [])):
+    listed = raw.get("subscribers", [])
+    if not isinstance(listed, list):
+        raise ConfigError("webhooks.subscribers", "expected an array of tables")
+    for i, s in enumerate(listed):
         key = f"webhooks.subscribers[{i}]"
+        if not isinstance(s, Mapping):
+            raise ConfigError(key, "expected a table with url and secret_env")
         secret_env = _get(s, "secret_env", f"{key}.secret_env", str)
         secret = environ.get(secret_env)
         if not secret:
             raise ConfigError(f"{key}.secret_env", f"environment variable {secret_env} is not set")
         subs.append(Subscriber(_get(s, "url", f"{key}.url", str), secret))
-    for pair in environ.get("FOLLOWUP_WEBHOOK_URLS", "").split():
+    for n, pair in enumerate(environ.get("FOLLOWUP_WEBHOOK_URLS", "").split(), start=1):
         url, sep, secret = pair.partition("|")
         if not sep or not secret or not url.startswith(("http://", "https://")):
-            raise ConfigError("FOLLOWUP_WEBHOOK_URLS", f"expected url|secret pairs, got {pair!r}")
+            # never echo the entry: it may hold the secret
+            raise ConfigError(
+                "FOLLOWUP_WEBHOOK_URLS",
+                f"entry {n} is not an http(s) url|secret pair (pairs are separated by spaces)",
+            )
         subs.append(Subscriber(url, secret))
     return tuple(subs)
 
@@ -415,36 +467,49 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if not secret_key:
         secret_key = secrets.token_hex(32)
 
-    app = raw.get("app", {})
+    database_url = env_vars.get("DATABASE_URL") or f"sqlite:///{ROOT / 'instance' / 'followup.db'}"
+    try:
+        make_url(database_url)
+    except ArgumentError:
+        raise ConfigError("DATABASE_URL", f"not a database URL: {database_url!r}") from None
+
+    app = _table(raw, "app", "app")
     lang = app.get("default_language", "zh")
     if lang not in ("zh", "en"):
         raise ConfigError("app.default_language", f"must be zh or en, got {lang!r}")
-    policy_defaults = raw.get("policy", {})
-    bonus = raw.get("bonus", {})
-    tiers = tuple((float(t[0]), int(t[1])) for t in _get(bonus, "tiers", "bonus.tiers", list))
+    policy_defaults = _table(raw, "policy", "policy")
+    bonus = _table(raw, "bonus", "bonus")
+    tiers = tuple(_tier(t) for t in _get(bonus, "tiers", "bonus.tiers", list))
     if list(tiers) != sorted(tiers):
         raise ConfigError("bonus.tiers", "tiers must ascend by score")
-    comp = raw.get("complaints", {})
-    tw = raw.get("twilio", {})
+    comp = _table(raw, "complaints", "complaints")
+    max_resurveys = _get({"max_resurveys": 2, **comp}, "max_resurveys", "complaints.max_resurveys", int)
+    if max_resurveys < 0:
+        raise ConfigError("complaints.max_resurveys", f"must not be negative, got {max_resurveys}")
+    tw = _table(raw, "twilio", "twilio")
+    webhooks = _table(raw, "webhooks", "webhooks")
+    webhook_timeout = _get({"timeout": 15.0, **webhooks}, "timeout", "webhooks.timeout", float)
+    if webhook_timeout <= 0:
+        raise ConfigError("webhooks.timeout", f"must be positive, got {webhook_timeout}")
     calls_ps = _get(tw, "calls_per_second", "twilio.calls_per_second", float)
     sms_ps = _get(tw, "sms_per_second", "twilio.sms_per_second", float)
     if calls_ps <= 0 or sms_ps <= 0:
         raise ConfigError("twilio.calls_per_second", "rates must be positive")
     return Settings(
         env=env,
-        database_url=env_vars.get("DATABASE_URL") or f"sqlite:///{ROOT / 'instance' / 'followup.db'}",
+        database_url=database_url,
         secret_key=secret_key,
         channel_mode=mode,
         public_base_url=public,
         test_clock=test_clock,
         default_language=lang,
-        stores=_stores(raw.get("stores", {}), policy_defaults),
+        stores=MappingProxyType(_stores(_table(raw, "stores", "stores"), policy_defaults)),
         survey=_survey(path.parent / str(app.get("survey_file", "survey.toml"))),
         bonus=BonusSettings(_get(bonus, "min_responses", "bonus.min_responses", int), tiers),
         complaints=ComplaintSettings(
             ack_sla=parse_duration(comp.get("ack_sla", "24h"), "complaints.ack_sla"),
             resurvey_delay=parse_duration(comp.get("resurvey_delay", "24h"), "complaints.resurvey_delay"),
-            max_resurveys=int(comp.get("max_resurveys", 2)),
+            max_resurveys=max_resurveys,
         ),
         twilio=TwilioSettings(
             account_sid=sid,
@@ -456,8 +521,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             ring_timeout=_get(tw, "ring_timeout", "twilio.ring_timeout", int),
             request_timeout=_get(tw, "request_timeout", "twilio.request_timeout", float),
         ),
-        webhook_timeout=float(raw.get("webhooks", {}).get("timeout", 15)),
-        subscribers=_subscribers(raw.get("webhooks", {}), env_vars),
+        webhook_timeout=webhook_timeout,
+        subscribers=_subscribers(webhooks, env_vars),
         config_path=path,
         sandbox_customers=_sandbox_customers(env_vars.get("FOLLOWUP_SANDBOX_CUSTOMERS", "silent")),
     )

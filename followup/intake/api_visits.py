@@ -51,12 +51,12 @@ _PHONE_FIELDS = ("mobile", "phone")
 _PHONE_PATHS = frozenset({"customer.mobile", "customer.phone"})
 
 
-def _reported(path: str, typed: set[str]) -> bool:
-    """True when ``path``'s problem is already reported as a type error."""
+def _reported(path: str, given: bool, typed: set[str]) -> bool:
+    """True when ``path``'s problem is already reported as a type error (``given``: it had a value)."""
     if path in typed or any(path.startswith(t + ".") for t in typed):
         return True
     # "neither mobile nor landline" after a mobile or phone of the wrong type
-    return path in _PHONE_PATHS and bool(typed & _PHONE_PATHS)
+    return path in _PHONE_PATHS and not given and bool(typed & _PHONE_PATHS)
 
 
 def _validate(
@@ -97,7 +97,7 @@ def accept_api_visits(
         typed = {path for path, _ in type_errors}
         for e in result:
             path = API_FIELD_PATHS.get(e.field, e.field)
-            if _reported(path, typed):
+            if _reported(path, raw.get(e.field) is not None, typed):
                 continue
             message = redact_phones(e.reason, only_valid=False) if e.field in _PHONE_FIELDS else e.reason
             errors.append(ApiError(index, path, message))

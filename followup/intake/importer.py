@@ -42,6 +42,8 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
     dry_run: bool = False
+    #: rows that passed validation
+    valid: int = 0
     #: some batches are already committed (an error after this point cannot undo them)
     committed: bool = False
 
@@ -63,7 +65,12 @@ class ImportReport:
                 w.writerow([e.row, self.headers.get(e.field, e.field), e.reason])
 
     def summary(self) -> str:
-        verb = "would import" if self.dry_run else "imported"
+        if self.dry_run:
+            return (
+                f"{self.path.name}: {self.rows} rows checked (dry run, nothing imported): "
+                f"{self.valid} would be imported, {self.rejected_rows} rows rejected"
+            )
+        verb = "imported"
         return (
             f"{self.path.name}: {self.rows} rows, {verb} {self.created} new and {self.updated} updated visits, "
             f"{self.cases_opened} follow-up cases opened, {self.excluded} excluded service type(s), "
@@ -105,7 +112,10 @@ def import_visits(
                     result = validate_row(rownum, raw, store_tz=store_tz, default_store=store, now=now)
                     if isinstance(result, list):
                         report.errors.extend(result)
-                    elif not dry_run:
+                    elif dry_run:
+                        report.valid += 1
+                    else:
+                        report.valid += 1
                         _accept(session, settings, store_ids, result, report, path, actor, now)
                         pending += 1
                     if pending >= BATCH:

@@ -100,4 +100,7 @@ def parse_delivered_at(raw: object, tz: ZoneInfo) -> datetime:
         raise ValueError(f"not a date and time: {type(raw).__name__}")
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
         value = value.replace(tzinfo=tz)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"out of range: {raw!r}") from None

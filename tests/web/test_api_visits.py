@@ -241,6 +241,11 @@ def test_every_problem_of_a_visit_is_reported_at_once(rt: Runtime, client: Flask
     assert set(fields) == {"ro_number", "advisor.code", "service_type"}
     assert fields["advisor.code"] == "missing"
     assert "洗车" in fields["service_type"]
+    # a landline of the wrong type is not also "neither mobile nor landline"
+    resp = client.post("/api/v1/visits", json=visit(customer={"name": "张伟", "phone": 75526605049}))
+    assert resp.status_code == 201  # numbers are fine for phones
+    resp = client.post("/api/v1/visits", json=visit("RO-P", customer={"name": "张伟", "phone": ["0755"]}))
+    assert [e["field"] for e in errors_of(resp)] == ["customer.phone"]
 
 
 def test_missing_required_fields_use_the_json_paths(rt: Runtime, client: FlaskClient) -> None:

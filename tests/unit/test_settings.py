@@ -1,0 +1,249 @@
+"""Configuration (CONTRACT §2): committed defaults, FOLLOWUP_CONFIG, environment overrides, errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from datetime import time, timedelta
+from pathlib import Path
+
+import pytest
+
+from followup.settings import DEFAULT_CONFIG, ConfigError, Settings, Window, load_settings
+
+CONFIG_DIR = DEFAULT_CONFIG.parent
+
+
+def load(**env: str) -> Settings:
+    return load_settings(env)
+
+
+def config_error(**env: str) -> ConfigError:
+    with pytest.raises(ConfigError) as info:
+        load_settings(env)
+    return info.value
+
+
+def copy_config(tmp_path: Path, replace: dict[str, str] | None = None, append: str = "") -> Path:
+    """The committed config in ``tmp_path`` (with its survey file), edited."""
+    shutil.copy(CONFIG_DIR / "survey.toml", tmp_path / "survey.toml")
+    text = DEFAULT_CONFIG.read_text(encoding="utf-8")
+    for old, new in (replace or {}).items():
+        assert old in text, old
+        text = text.replace(old, new)
+    out = tmp_path / "followup.toml"
+    out.write_text(text + append, encoding="utf-8")
+    return out
+
+
+def test_the_committed_defaults_load() -> None:
+    s = load()
+    assert s.env == "development" and s.channel_mode == "sandbox" and s.test_clock is False
+    assert s.database_url.startswith("sqlite:///") and s.database_url.endswith("instance/followup.db")
+    assert s.public_base_url == "http://127.0.0.1:5000"
+    assert s.default_language == "zh"
+    assert len(s.secret_key) >= 32
+    assert list(s.stores) == ["SZ01"]
+    store = s.store("SZ01")
+    assert store.timezone.key == "Asia/Shanghai" and store.name == "深圳星河大众4S店"
+    p = store.policy
+    assert p.calling_windows == (Window(time(9), time(12)), Window(time(14), time(20)))
+    assert p.sms_hours == Window(time(8), time(21))
+    assert p.first_call_delay == timedelta(hours=24)
+    assert (p.min_gap, p.min_gap_floor, p.deadline) == (timedelta(hours=3), timedelta(minutes=30), timedelta(hours=72))
+    assert p.max_call_attempts == 3 and p.sms_enabled is True
+    assert p.sms_reply_timeout == timedelta(hours=48) and p.letter_reply_timeout == timedelta(days=30)
+    assert p.exclude_service_types == frozenset({"internal"}) and p.skip_holidays is False
+    assert s.bonus.min_responses == 5 and s.bonus.tiers == ((85.0, 300), (90.0, 600), (95.0, 900))
+    assert s.survey.questions and s.subscribers == ()
+    assert s.twilio.api_base_url == "https://api.twilio.com"
+
+
+def test_development_gets_a_new_random_secret_key_each_start() -> None:
+    assert load().secret_key != load().secret_key
+    assert load(FOLLOWUP_SECRET_KEY="k" * 40).secret_key == "k" * 40
+
+
+def test_the_environment_variables_of_the_contract() -> None:
+    s = load(
+        DATABASE_URL="postgresql+psycopg://u@db.example/followup",
+        FOLLOWUP_ENV="test",
+        FOLLOWUP_TEST_CLOCK="1",
+        PUBLIC_BASE_URL="https://followup.example.com/",
+        TWILIO_API_BASE_URL="http://127.0.0.1:4010/",
+        FOLLOWUP_WEBHOOK_URLS="https://dms.example/hook|whsec_a http://127.0.0.1:9/h|whsec_b",
+    )
+    assert s.database_url == "postgresql+psycopg://u@db.example/followup"
+    assert s.env == "test" and s.test_clock is True
+    assert s.public_base_url == "https://followup.example.com"
+    assert s.twilio.api_base_url == "http://127.0.0.1:4010"
+    assert [(x.url, x.secret) for x in s.subscribers] == [
+        ("https://dms.example/hook", "whsec_a"), ("http://127.0.0.1:9/h", "whsec_b"),
+    ]
+
+
+def test_twilio_mode_with_credentials() -> None:
+    s = load(TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_AUTH_TOKEN="t" * 32, TWILIO_FROM_NUMBER="+8675586001234")
+    assert s.channel_mode == "twilio"
+    assert s.twilio.account_sid == "AC" + "1" * 32 and s.twilio.from_number == "+8675586001234"
+    sandbox = load(
+        FOLLOWUP_CHANNEL_MODE="sandbox", TWILIO_ACCOUNT_SID="AC" + "1" * 32,
+    )
+    assert sandbox.channel_mode == "sandbox"
+
+
+def test_followup_config_names_another_file(tmp_path: Path) -> None:
+    path = copy_config(
+        tmp_path,
+        replace={'min_gap = "3h"': 'min_gap = "4h"', "default_language = \"zh\"": "default_language = \"en\""},
+        append='\n[stores.GZ02]\nname = "广州天河大众4S店"\ntimezone = "Asia/Shanghai"\n'
+        '[stores.GZ02.policy]\ncalling_windows = ["10:00-12:00"]\n',
+    )
+    s = load(FOLLOWUP_CONFIG=str(path))
+    assert s.config_path == path
+    assert sorted(s.stores) == ["GZ02", "SZ01"]
+    assert s.default_language == "en"
+    assert s.store("SZ01").policy.min_gap == timedelta(hours=4)
+    gz = s.store("GZ02")
+    assert gz.policy.calling_windows == (Window(time(10), time(12)),)
+    assert gz.policy.min_gap == timedelta(hours=4)  # the other keys come from [policy]
+
+
+def test_followup_config_that_does_not_exist(tmp_path: Path) -> None:
+    err = config_error(FOLLOWUP_CONFIG=str(tmp_path / "nope.toml"))
+    assert err.key == "FOLLOWUP_CONFIG" and "nope.toml" in str(err)
+
+
+def test_followup_config_that_is_not_toml(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[policy\nmin_gap = 3h\n", encoding="utf-8")
+    err = config_error(FOLLOWUP_CONFIG=str(bad))
+    assert err.key == "FOLLOWUP_CONFIG" and "TOML" in str(err)
+
+
+def test_environment_overrides_any_key() -> None:
+    s = load(
+        FOLLOWUP__policy__min_gap="2h",
+        FOLLOWUP__policy__max_call_attempts="2",
+        FOLLOWUP__policy__calling_windows='["08:30-11:30", "13:30-19:00"]',
+        FOLLOWUP__stores__SZ01__name="星河店",
+        FOLLOWUP__bonus__min_responses="8",
+    )
+    p = s.store("SZ01").policy
+    assert p.min_gap == timedelta(hours=2)
+    assert p.max_call_attempts == 2
+    assert p.calling_windows == (Window(time(8, 30), time(11, 30)), Window(time(13, 30), time(19)))
+    assert s.store("SZ01").name == "星河店"
+    assert s.bonus.min_responses == 8
+
+
+def test_a_store_policy_override_wins_over_the_defaults(tmp_path: Path) -> None:
+    path = copy_config(tmp_path, append='\n[stores.SZ01.policy]\nmin_gap = "1h"\n')
+    s = load(FOLLOWUP_CONFIG=str(path), FOLLOWUP__policy__min_gap="2h")
+    assert s.store("SZ01").policy.min_gap == timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    ("env", "key"),
+    [
+        ({"FOLLOWUP__policy__min_gap": "3 hours"}, "policy.min_gap"),
+        ({"FOLLOWUP__policy__deadline": "99999999999d"}, "policy.deadline"),
+        ({"FOLLOWUP__stores__SZ01__timezone": "Mars/Olympus_Mons"}, "stores.SZ01.timezone"),
+        ({"FOLLOWUP__stores__SZ01__timezone": "Asia"}, "stores.SZ01.timezone"),
+        ({"FOLLOWUP__policy__calling_windows": '["25:00-26:00"]'}, "policy.calling_windows"),
+        ({"FOLLOWUP__policy__calling_windows": '["24:30-24:45"]'}, "policy.calling_windows"),
+        ({"FOLLOWUP__policy__calling_windows": '["12:00-09:00"]'}, "policy.calling_windows"),
+        ({"FOLLOWUP__policy__calling_windows": '["09:00-13:00", "12:00-15:00"]'}, "policy.calling_windows"),
+        ({"FOLLOWUP__policy__calling_windows": "[]"}, "policy.calling_windows"),
+        ({"FOLLOWUP__policy__sms_hours": "8-21"}, "policy.sms_hours"),
+        ({"FOLLOWUP__policy__min_gap_floor": "4h"}, "policy.min_gap_floor"),
+        ({"FOLLOWUP__policy__max_call_attempts": "0"}, "policy.max_call_attempts"),
+        ({"FOLLOWUP__policy__sms_enabled": "yes"}, "policy.sms_enabled"),
+        ({"FOLLOWUP__policy__exclude_service_types": '["car_wash"]'}, "policy.exclude_service_types"),
+        ({"FOLLOWUP__policy__workdays": '["2026-02-30"]'}, "policy.workdays"),
+        ({"FOLLOWUP__policy__workdays": "2026-02-28"}, "policy.workdays"),
+        ({"FOLLOWUP__policy": "3"}, "policy"),
+        ({"FOLLOWUP__stores__SZ01__policy": "3"}, "stores.SZ01.policy"),
+        ({"FOLLOWUP__stores__SZ01__policy__sms_hours": "21:00-08:00"}, "stores.SZ01.policy.sms_hours"),
+        ({"FOLLOWUP__stores__SZ01__name": "1"}, "stores.SZ01.name"),
+        ({"FOLLOWUP__app__default_language": "fr"}, "app.default_language"),
+        ({"FOLLOWUP__app__default_language__zh": "1"}, "app.default_language"),
+        ({"FOLLOWUP__bonus__tiers": "[[95.0, 900], [85.0, 300]]"}, "bonus.tiers"),
+        ({"FOLLOWUP__bonus__tiers": '["a lot"]'}, "bonus.tiers"),
+        ({"FOLLOWUP__complaints__max_resurveys": "two"}, "complaints.max_resurveys"),
+        ({"FOLLOWUP__webhooks__timeout": "soon"}, "webhooks.timeout"),
+        ({"FOLLOWUP__twilio__calls_per_second": "0"}, "twilio.calls_per_second"),
+        ({"FOLLOWUP_ENV": "staging"}, "FOLLOWUP_ENV"),
+        ({"FOLLOWUP_CHANNEL_MODE": "twilio"}, "TWILIO_ACCOUNT_SID"),
+        ({"FOLLOWUP_CHANNEL_MODE": "twilio", "TWILIO_ACCOUNT_SID": "AC" + "1" * 32}, "TWILIO_AUTH_TOKEN"),
+        ({"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "t"}, "TWILIO_FROM_NUMBER"),
+        ({"FOLLOWUP_CHANNEL_MODE": "pigeon"}, "FOLLOWUP_CHANNEL_MODE"),
+        ({"FOLLOWUP_WEBHOOK_URLS": "https://dms.example/hook"}, "FOLLOWUP_WEBHOOK_URLS"),
+        ({"FOLLOWUP_WEBHOOK_URLS": "dms.example/hook|whsec_x"}, "FOLLOWUP_WEBHOOK_URLS"),
+        ({"FOLLOWUP_WEBHOOK_URLS": "https://dms.example/hook|"}, "FOLLOWUP_WEBHOOK_URLS"),
+        ({"PUBLIC_BASE_URL": "followup.example.com"}, "PUBLIC_BASE_URL"),
+        ({"DATABASE_URL": "not a database url"}, "DATABASE_URL"),
+    ],
+)
+def test_each_bad_value_names_its_key(env: dict[str, str], key: str) -> None:
+    err = config_error(**env)
+    assert err.key == key
+    message = str(err)
+    assert message.startswith(f"config error: {key}: ") and "\n" not in message
+    assert len(message) > len(f"config error: {key}: ") + 3
+
+
+def test_the_min_gap_message_is_the_documented_one() -> None:
+    err = config_error(FOLLOWUP__policy__min_gap="3 hours")
+    assert str(err) == "config error: policy.min_gap: not a duration: '3 hours' (use 90s, 30m, 3h or 2d)"
+
+
+def test_a_webhook_error_does_not_show_the_secret() -> None:
+    err = config_error(FOLLOWUP_WEBHOOK_URLS="ftp://dms.example/hook|whsec_TOPSECRET whsec_ALONE")
+    assert "TOPSECRET" not in str(err) and "ALONE" not in str(err)
+    err = config_error(FOLLOWUP_WEBHOOK_URLS="https://ok.example/h|whsec_1 whsec_ALONE")
+    assert "ALONE" not in str(err) and "2" in str(err)
+
+
+PRODUCTION = {
+    "FOLLOWUP_ENV": "production",
+    "FOLLOWUP_SECRET_KEY": "s" * 64,
+    "PUBLIC_BASE_URL": "https://followup.example.com",
+}
+
+
+def test_production_starts_when_set_up() -> None:
+    s = load(**PRODUCTION)
+    assert s.env == "production" and s.secret_key == "s" * 64 and s.test_clock is False
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        ({"FOLLOWUP_SECRET_KEY": ""}, "FOLLOWUP_SECRET_KEY"),
+        ({"FOLLOWUP_SECRET_KEY": "dev-insecure-secret-key"}, "FOLLOWUP_SECRET_KEY"),
+        ({"FOLLOWUP_TEST_CLOCK": "1"}, "FOLLOWUP_TEST_CLOCK"),
+        ({"PUBLIC_BASE_URL": "http://followup.example.com"}, "PUBLIC_BASE_URL"),
+        ({"PUBLIC_BASE_URL": ""}, "PUBLIC_BASE_URL"),
+    ],
+)
+def test_production_refuses(change: dict[str, str], key: str) -> None:
+    env = {**PRODUCTION, **change}
+    if not env["PUBLIC_BASE_URL"]:
+        del env["PUBLIC_BASE_URL"]  # unset: the http:// default is refused too
+    assert config_error(**env).key == key
+
+
+def test_production_allows_sqlite() -> None:
+    assert load(**PRODUCTION, DATABASE_URL="sqlite:////var/lib/followup/followup.db").env == "production"
+
+
+def test_settings_are_frozen() -> None:
+    s = load()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.env = "production"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.store("SZ01").policy.min_gap = timedelta(0)  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        s.stores["XX"] = s.store("SZ01")  # type: ignore[index]
+    assert list(s.stores) == ["SZ01"]
