@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from factories import case_facts
 from freezegun import freeze_time
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -41,21 +42,7 @@ def wall(at: datetime | None) -> str | None:
 def make_case(
     delivered: str, opened: str | None = None, policy: ContactPolicy = POLICY, **facts: bool
 ) -> CaseFacts:
-    d = local(delivered)
-    flags = dict(
-        closed=False,
-        has_mobile=True,
-        has_landline=False,
-        has_address=True,
-        do_not_call=False,
-        no_sms=False,
-        no_contact=False,
-        reached=False,
-    )
-    flags.update(facts)
-    return CaseFacts(
-        delivered_at=d, deadline_at=d + policy.deadline, opened_at=local(opened) if opened else d, **flags
-    )
+    return case_facts(local(delivered), policy.deadline, local(opened) if opened else None, **facts)
 
 
 def call(

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from factories import case_facts
 from freezegun import freeze_time
 
 from followup.campaigns.policy import AttemptFacts, CaseFacts, plan_next_contact
@@ -25,19 +26,7 @@ def local(text: str) -> datetime:
 
 
 def make_case(opened: str | None = None, delivered: str = DELIVERED, **facts: bool) -> CaseFacts:
-    d = local(delivered)
-    flags = dict(
-        closed=False,
-        has_mobile=True,
-        has_landline=False,
-        has_address=True,
-        do_not_call=False,
-        no_sms=False,
-        no_contact=False,
-        reached=False,
-    )
-    flags.update(facts)
-    return CaseFacts(d, d + POLICY.deadline, local(opened) if opened else d, **flags)
+    return case_facts(local(delivered), POLICY.deadline, local(opened) if opened else None, **facts)
 
 
 def row(
