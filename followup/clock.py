@@ -13,7 +13,6 @@ import time as _time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -86,19 +85,11 @@ class TestClock:
 
     def set(self, at: datetime) -> datetime:
         at = at.astimezone(UTC)
-        for _ in range(2):  # the second time when another process created the row meanwhile
-            with self._sessions() as s:
-                row = s.execute(select(TestClockRow).where(TestClockRow.id == 1)).scalar_one_or_none()
-                if row is None:
-                    s.add(TestClockRow(id=1, now=at))
-                else:
-                    row.now = at
-                try:
-                    s.commit()
-                    return at
-                except IntegrityError:
-                    s.rollback()
-        raise RuntimeError("the test clock row could not be written")
+        self.now()  # creates the row on first use (safely, if another process races us)
+        with self._sessions() as s:
+            s.get_one(TestClockRow, 1).now = at
+            s.commit()
+        return at
 
     def advance(self, delta: timedelta) -> datetime:
         try:
@@ -108,21 +99,19 @@ class TestClock:
         return self.set(target)
 
 
-_DURATION = re.compile(r"^(\d+)([smhdw])$")
 _UNIT = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def parse_advance(text: str) -> timedelta:
     """``"2h"``, ``"1d"``, ``"30m"``, ``"1d2h"`` -> timedelta; ValueError otherwise."""
     total = timedelta()
-    parts = re.findall(r"\d+[smhdw]", text.strip())
-    if not parts or "".join(parts) != text.strip():
+    text = text.strip()
+    parts = re.findall(r"(\d+)([smhdw])", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
         raise ValueError(f"not a duration: {text!r} (examples: 30m, 2h, 1d)")
     try:
-        for part in parts:
-            m = _DURATION.match(part)
-            assert m
-            total += timedelta(**{_UNIT[m.group(2)]: int(m.group(1))})
+        for number, unit in parts:
+            total += timedelta(**{_UNIT[unit]: int(number)})
     except OverflowError:
         raise ValueError(f"duration too long: {text!r}") from None
     return total

@@ -7,8 +7,8 @@ decision becomes one planned :class:`ContactAttempt` (with ``due_at``), a close,
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -19,7 +19,7 @@ from ..settings import Settings
 from ..webhooks.outbox import emit
 from .calendar import default_calendar
 from .facts import attempt_facts, case_facts
-from .policy import Decision, plan_next_contact
+from .policy import AttemptFacts, CaseFacts, Decision, plan_next_contact
 from .surveys import close_case
 from .three_day_rule import three_day_rule
 
@@ -39,24 +39,45 @@ def _reached(session: Session, case_id: int) -> bool:
     )
 
 
-def update_rule(session: Session, case: FollowupCase, store_code: str, ro: str, facts_args: tuple, now: datetime,
-                settings: Settings) -> bool:
+@dataclass(frozen=True)
+class CaseContext:
+    """A case with what the rules need to know about it, loaded once."""
+
+    case: FollowupCase
+    visit: Visit
+    customer: Customer
+    store_code: str
+    rows: list[ContactAttempt]
+    facts: CaseFacts
+    history: list[AttemptFacts]
+
+
+def load_context(session: Session, case: FollowupCase) -> CaseContext:
+    visit = session.get_one(Visit, case.visit_id)
+    customer = session.get_one(Customer, visit.customer_id)
+    code = session.scalar(select(Store.code).where(Store.id == case.store_id)) or ""
+    rows = history(session, case.id)
+    facts = case_facts(case, visit, customer, _reached(session, case.id))
+    return CaseContext(case, visit, customer, code, rows, facts, attempt_facts(rows))
+
+
+def update_rule(session: Session, ctx: CaseContext, now: datetime, settings: Settings) -> bool:
     """Bring the case's three-day rule up to date; True when it just became breached."""
+    case = ctx.case
     if case.three_day_rule != "pending":
         return False
-    facts, hist = facts_args
-    status, reason, at = three_day_rule(facts, hist, now, settings.stores[store_code].policy)
+    status, reason, at = three_day_rule(ctx.facts, ctx.history, now, settings.stores[ctx.store_code].policy)
     if status == "pending":
         return False
     case.three_day_rule, case.breach_reason, case.rule_decided_at = status, reason, at
-    if status == "breached":
-        audit.record(session, "system", "three_day_rule.breached", at=now, store_id=case.store_id, case_id=case.id,
-                     reason=reason)
-        emit(session, "three_day_rule.breached",
-             {"store_code": store_code, "ro_number": ro, "reason": reason,
-              "deadline_at": case.deadline_at.isoformat()}, at=now, case_id=case.id)
-        return True
-    return False
+    if status != "breached":
+        return False
+    audit.record(session, "system", "three_day_rule.breached", at=now, store_id=case.store_id, case_id=case.id,
+                 reason=reason)
+    emit(session, "three_day_rule.breached",
+         {"store_code": ctx.store_code, "ro_number": ctx.visit.ro_number, "reason": reason,
+          "deadline_at": case.deadline_at.isoformat()}, at=now, case_id=case.id)
+    return True
 
 
 def refresh_rule(session: Session, case: FollowupCase, settings: Settings, now: datetime) -> bool:
@@ -64,25 +85,17 @@ def refresh_rule(session: Session, case: FollowupCase, settings: Settings, now: 
     if case.three_day_rule != "pending":
         return False
     session.flush()
-    visit = session.get_one(Visit, case.visit_id)
-    customer = session.get_one(Customer, visit.customer_id)
-    code = session.scalar(select(Store.code).where(Store.id == case.store_id)) or ""
-    facts = case_facts(case, visit, customer, _reached(session, case.id))
-    return update_rule(session, case, code, visit.ro_number, (facts, attempt_facts(history(session, case.id))), now,
-                       settings)
+    return update_rule(session, load_context(session, case), now, settings)
 
 
 def plan_case(session: Session, case: FollowupCase, settings: Settings, now: datetime) -> Decision:
     """Decide and record the next step for one case; the caller commits."""
-    visit = session.get_one(Visit, case.visit_id)
-    customer = session.get_one(Customer, visit.customer_id)
-    store_code = session.scalar(select(Store.code).where(Store.id == case.store_id)) or ""
-    store = settings.stores[store_code]
-    rows = history(session, case.id)
-    facts, hist = case_facts(case, visit, customer, _reached(session, case.id)), attempt_facts(rows)
+    ctx = load_context(session, case)
+    customer, rows = ctx.customer, ctx.rows
+    store = settings.stores[ctx.store_code]
     holidays = default_calendar() if store.policy.skip_holidays else None
-    decision = plan_next_contact(facts, hist, now, store.policy, store.timezone, holidays=holidays)
-    update_rule(session, case, store_code, visit.ro_number, (facts, hist), now, settings)
+    decision = plan_next_contact(ctx.facts, ctx.history, now, store.policy, store.timezone, holidays=holidays)
+    update_rule(session, ctx, now, settings)
     if decision.flag_for_staff and not case.flagged:
         case.flagged, case.flag_reason = True, decision.reason
     if decision.action == "wait":
@@ -124,23 +137,10 @@ def plan_due_cases(session: Session, settings: Settings, now: datetime, *, limit
 
 def sweep_deadlines(session: Session, settings: Settings, now: datetime, *, limit: int = 1000) -> int:
     """Decide the rule of every pending case whose deadline has passed; returns new breaches."""
-    rows = session.execute(
-        select(FollowupCase, Visit, Customer, Store.code)
-        .join(Visit, Visit.id == FollowupCase.visit_id)
-        .join(Customer, Customer.id == Visit.customer_id)
-        .join(Store, Store.id == FollowupCase.store_id)
+    cases = session.scalars(
+        select(FollowupCase)
         .where(FollowupCase.three_day_rule == "pending", FollowupCase.deadline_at <= now)
         .order_by(FollowupCase.deadline_at)
         .limit(limit)
     ).all()
-    breaches = 0
-    for case, visit, customer, code in rows:
-        facts = case_facts(case, visit, customer, _reached(session, case.id))
-        breaches += update_rule(session, case, code, visit.ro_number, (facts, attempt_facts(history(session, case.id))),
-                                now, settings)
-    return breaches
-
-
-def store_zone(session: Session, settings: Settings, store_id: int) -> ZoneInfo:
-    code = session.scalar(select(Store.code).where(Store.id == store_id)) or ""
-    return settings.stores[code].timezone
+    return sum(update_rule(session, load_context(session, case), now, settings) for case in cases)

@@ -112,12 +112,11 @@ def import_visits(
                     result = validate_row(rownum, raw, store_tz=store_tz, default_store=store, now=now)
                     if isinstance(result, list):
                         report.errors.extend(result)
-                    elif dry_run:
-                        report.valid += 1
                     else:
                         report.valid += 1
-                        _accept(session, settings, store_ids, result, report, path, actor, now)
-                        pending += 1
+                        if not dry_run:
+                            _accept(session, settings, store_ids, result, report, path, actor, now)
+                            pending += 1
                     if pending >= BATCH:
                         session.commit()
                         session.expunge_all()

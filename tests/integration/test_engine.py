@@ -215,8 +215,3 @@ def test_restart_after_downtime_catches_up_in_due_order(rt: Runtime, samples: Pa
     assert due_then == sorted(due_then)  # handled in due order
     assert all(in_call_window(at) for at, c in caught_up if c.channel == "call")
 
-
-def test_tick_counts_are_one_json_line(rt: Runtime) -> None:
-    counts = run_tick(rt, SandboxChannel())
-    assert {"due", "dispatched", "retried", "fallbacks", "breaches"} <= counts.keys()
-    assert counts["due"] == 0
