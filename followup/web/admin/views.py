@@ -11,9 +11,9 @@ from flask import Blueprint, Flask, abort, g, redirect, render_template, request
 from ...accounts import authenticate, login_locked, user_store_codes
 from ...models import User
 from .. import db_session, runtime
+from ..catalogues import translate
 from ..i18n import current_language
 from . import dashboard
-from .catalogue import translate
 
 bp = Blueprint("admin", __name__, template_folder="../templates")
 

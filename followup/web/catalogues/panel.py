@@ -1,7 +1,4 @@
-"""The panel's Chinese catalogue: English message id -> zh-CN text.
-
-Templates call ``_("…")``; English is the message id itself.
-"""
+"""The panel's shared Chinese strings (login, navigation, monitor): English id -> zh-CN text."""
 
 from __future__ import annotations
 
@@ -28,6 +25,3 @@ ZH: dict[str, str] = {
     "Page not found.": "页面不存在。",
 }
 
-
-def translate(message: str, lang: str) -> str:
-    return ZH.get(message, message) if lang == "zh" else message

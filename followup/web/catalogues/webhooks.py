@@ -1,0 +1,5 @@
+"""Chinese strings of the webhooks pages: English message id -> zh-CN text."""
+
+from __future__ import annotations
+
+ZH: dict[str, str] = {}
