@@ -69,21 +69,26 @@ def sqlite_lock(rt: Runtime) -> SingleWorkerLock | None:
 
 def build_scheduler(rt: Runtime, channel: Channel, *, seconds: float = TICK_SECONDS) -> BlockingScheduler:
     """The worker's scheduler: in-memory job store (never shared), one interval job per duty."""
-    from .campaigns.engine import run_tick
-
-    def tick() -> None:
-        try:
-            counts: dict[str, Any] = run_tick(rt, channel)
-        except Exception:  # logged with context; the next tick tries again
-            log.exception("tick failed")
-            return
-        if counts["due"] or counts["planned"] or counts["breaches"]:
-            log.info("tick %s", json.dumps(counts, sort_keys=True))
-
-    scheduler = BlockingScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
     from datetime import datetime
 
-    scheduler.add_job(tick, "interval", seconds=seconds, id="tick", next_run_time=datetime.now(UTC))
+    from .campaigns.engine import Duty, duties
+
+    def job(name: str, duty: Duty) -> Any:
+        def run() -> None:
+            now = rt.clock.now()
+            try:
+                counts: dict[str, Any] = duty(rt, now)
+            except Exception:  # logged with context; the next run tries again
+                log.exception("%s failed", name)
+                return
+            if any(v for v in counts.values() if isinstance(v, int)):
+                log.info("%s %s", name, json.dumps(counts, sort_keys=True, default=str))
+
+        return run
+
+    scheduler = BlockingScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+    for name, duty in duties(rt, channel).items():
+        scheduler.add_job(job(name, duty), "interval", seconds=seconds, id=name, next_run_time=datetime.now(UTC))
     return scheduler
 
 

@@ -7,6 +7,8 @@ more rows due (misfires are caught up, not skipped).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from ..channels.base import Channel
@@ -18,15 +20,16 @@ from .planner import plan_due_cases, sweep_deadlines
 #: rows handled per step of one tick; a larger backlog is worked through over several ticks
 BATCH = 500
 
+#: One duty of the scheduler: does the work that is due at ``now`` and returns its counts.
+Duty = Callable[[Runtime, datetime], dict[str, Any]]
 
-def run_tick(rt: Runtime, channel: Channel | None = None, *, worker: str | None = None,
-             batch: int = BATCH) -> dict[str, Any]:
-    """One pass; returns the counts printed as one JSON line."""
-    channel = channel or build_channel(rt.settings)
+
+def dispatch_contacts(rt: Runtime, now: datetime, channel: Channel, *, worker: str | None = None,
+                      batch: int = BATCH) -> dict[str, Any]:
+    """Plan cases, claim due contacts, send them, record results and deadlines."""
     counts = DispatchCounts()
     if worker:
         counts.worker = worker
-    now = rt.clock.now()
     planned = 0
     with rt.sessions() as s:
         planned += plan_due_cases(s, rt.settings, now, limit=batch)
@@ -43,7 +46,6 @@ def run_tick(rt: Runtime, channel: Channel | None = None, *, worker: str | None 
         breaches = sweep_deadlines(s, rt.settings, now)
         s.commit()
     return {
-        "now": now.isoformat(),
         "planned": planned,
         "due": counts.due,
         "dispatched": counts.dispatched,
@@ -53,3 +55,24 @@ def run_tick(rt: Runtime, channel: Channel | None = None, *, worker: str | None 
         "breaches": breaches,
         "errors": counts.errors,
     }
+
+
+def duties(rt: Runtime, channel: Channel | None = None, *, worker: str | None = None,
+           batch: int = BATCH) -> dict[str, Duty]:
+    """Every duty of a tick, in the order one tick runs them; the worker gives each its own job."""
+    channel = channel or build_channel(rt.settings)
+
+    def dispatch(rt: Runtime, now: datetime) -> dict[str, Any]:
+        return dispatch_contacts(rt, now, channel, worker=worker, batch=batch)
+
+    return {"dispatch": dispatch}
+
+
+def run_tick(rt: Runtime, channel: Channel | None = None, *, worker: str | None = None,
+             batch: int = BATCH) -> dict[str, Any]:
+    """One pass of every duty; returns the merged counts printed as one JSON line."""
+    now = rt.clock.now()
+    counts: dict[str, Any] = {"now": now.isoformat()}
+    for duty in duties(rt, channel, worker=worker, batch=batch).values():
+        counts.update(duty(rt, now))
+    return counts
