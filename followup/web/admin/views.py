@@ -48,6 +48,23 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Logged in, and one of ``roles`` (``admin`` passes every check); otherwise 403."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        @login_required
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            user: User = g.user
+            if user.role != "admin" and user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
 def _possible_username(username: str) -> bool:
     return 0 < len(username) <= 80 and username.isprintable()
 
