@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..campaigns.post_service import accept_visit
+from ..campaigns.post_service import Accepted, accept_visit, accept_visits
 from ..clock import Clock
 from ..runtime import sync_stores
 from ..settings import Settings
@@ -105,7 +105,16 @@ def import_visits(
         # closing the session without a commit rolls back whatever the batch had not committed
         with sessions() as session:
             store_ids = sync_stores(session, settings)
-            pending = 0
+            pending: list[VisitRow] = []
+
+            def flush_batch() -> None:
+                if pending and not dry_run:
+                    _accept_batch(session, settings, store_ids, pending, report, path, actor, now)
+                    session.commit()
+                    session.expunge_all()
+                    report.committed = True
+                pending.clear()
+
             try:
                 for rownum, raw in table.rows():
                     report.rows += 1
@@ -114,22 +123,20 @@ def import_visits(
                         report.errors.extend(result)
                     else:
                         report.valid += 1
-                        if not dry_run:
-                            _accept(session, settings, store_ids, result, report, path, actor, now)
-                            pending += 1
-                    if pending >= BATCH:
-                        session.commit()
-                        session.expunge_all()
-                        report.committed = True
-                        pending = 0
+                        pending.append(result)
+                    if len(pending) >= BATCH:
+                        flush_batch()
                     if progress and report.rows % BATCH == 0:
                         progress(report.rows, table.total_rows)
+                flush_batch()
             except UnusableFile as exc:
                 # The file broke part-way (e.g. a malformed CSV line deep inside). Batches already
                 # committed stay; the break is reported like a bad row so nothing is claimed
                 # that did not happen. Before any commit it is a plain unusable file.
                 if not report.committed:
                     raise
+                pending.clear()
+                session.rollback()
                 report.errors.append(RowError(report.rows + 2, "file", f"reading stopped here: {exc}"))
             if progress:
                 progress(report.rows, table.total_rows)
@@ -140,7 +147,48 @@ def import_visits(
     return report
 
 
-def _accept(
+def _accept_batch(
+    session: Session,
+    settings: Settings,
+    store_ids: dict[str, int],
+    rows: list[VisitRow],
+    report: ImportReport,
+    path: Path,
+    actor: str,
+    now: datetime,
+) -> None:
+    """Accept one batch, store by store; a batch the database refuses is retried row by row."""
+    by_store: dict[str, list[VisitRow]] = {}
+    for row in rows:
+        by_store.setdefault(row.store_code, []).append(row)
+    for code, group in by_store.items():
+        try:
+            with session.begin_nested():
+                accepted = accept_visits(session, store_ids[code], settings.stores[code], group,
+                                         source=f"import:{path.name}", actor=actor, now=now)
+        except (DataError, IntegrityError):
+            # Some row the database refuses (e.g. a value too long for its column): find it by
+            # accepting the rows one at a time, each in its own savepoint, and report it like any
+            # other bad row; the rest of the batch is kept.
+            for row in group:
+                _accept_one(session, settings, store_ids, row, report, path, actor, now)
+            continue
+        for acc in accepted:
+            _count(report, acc)
+
+
+def _count(report: ImportReport, acc: Accepted) -> None:
+    if acc.created:
+        report.created += 1
+        if acc.case is not None:
+            report.cases_opened += 1
+        else:
+            report.excluded += 1
+    else:
+        report.updated += 1
+
+
+def _accept_one(
     session: Session,
     settings: Settings,
     store_ids: dict[str, int],
@@ -152,20 +200,11 @@ def _accept(
 ) -> None:
     cfg = settings.stores[row.store_code]
     try:
-        # A savepoint per row: a row the database refuses (a value too long for its column)
-        # is reported like any other bad row and the rest of the batch is kept.
         with session.begin_nested():
-            result = accept_visit(
+            acc = accept_visit(
                 session, store_ids[row.store_code], cfg, row, source=f"import:{path.name}", actor=actor, now=now
             )
     except (DataError, IntegrityError) as exc:
         report.errors.append(RowError(row.row, "ro_number", f"could not be stored: {exc.orig}"))
         return
-    if result.created:
-        report.created += 1
-        if result.case is not None:
-            report.cases_opened += 1
-        else:
-            report.excluded += 1
-    else:
-        report.updated += 1
+    _count(report, acc)
