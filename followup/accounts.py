@@ -61,8 +61,10 @@ def add_user(
     check_password(password)
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        user = User(username=username, role=role, password_hash="", created_at=now)
+        user = User(username=username, role=role, password_hash="", created_at=now, session_version=0)
         session.add(user)
+    elif user.password_hash:
+        end_sessions(user)  # a new password ends the sessions opened with the old one
     user.password_hash = hash_password(password)
     user.role = role
     session.flush()
@@ -142,3 +144,64 @@ def user_store_codes(session: Session, user: User) -> list[str]:
             select(Store.code).join(UserStore, UserStore.store_id == Store.id).where(UserStore.user_id == user.id)
         )
     )
+
+
+def end_sessions(user: User) -> None:
+    """Log the user out everywhere: every session cookie issued before this is refused from now on."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+def session_is_current(user: User, version: object) -> bool:
+    """True when a session cookie's generation is the user's current one."""
+    return isinstance(version, int) and version == (user.session_version or 0)
+
+
+def deactivate_user(session: Session, user_id: int) -> User:
+    """Turn a user off: they can no longer log in and their open sessions end."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise AccountError("no such user")
+    user.active = False
+    end_sessions(user)
+    return user
+
+
+def link_advisor(session: Session, user: User, store_code: str, advisor_code: str) -> None:
+    """Make ``user`` the panel login of a service advisor, so they see their own customers' cases."""
+    from .models import Advisor
+
+    store = session.scalar(select(Store).where(Store.code == store_code))
+    if store is None:
+        raise AccountError(f"unknown store {store_code!r}")
+    advisor = session.scalar(select(Advisor).where(Advisor.store_id == store.id, Advisor.code == advisor_code))
+    if advisor is None:
+        advisor = Advisor(store_id=store.id, code=advisor_code, name=None)
+        session.add(advisor)
+    advisor.user_id = user.id
+    session.flush()
+
+
+def list_users(session: Session) -> list[tuple[User, list[str]]]:
+    """Every user with the store codes they are scoped to, by username."""
+    users = list(session.scalars(select(User).order_by(User.username)))
+    pairs = session.execute(
+        select(UserStore.user_id, Store.code).join(Store, Store.id == UserStore.store_id).order_by(Store.code)
+    ).all()
+    stores: dict[int, list[str]] = {}
+    for uid, code in pairs:
+        stores.setdefault(uid, []).append(code)
+    return [(u, stores.get(u.id, [])) for u in users]
+
+
+def list_tokens(session: Session) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+
+
+def revoke_token(session: Session, token_id: int, *, now: datetime) -> ApiToken:
+    """A revoked token is refused by the API from now on; the row stays for the record."""
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise AccountError("no such token")
+    if row.revoked_at is None:
+        row.revoked_at = now
+    return row

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from .accounts import add_user
 from .campaigns.post_service import accept_visit
 from .intake.records import VisitRow
-from .models import User, Visit
+from .models import Advisor, User, Visit
 from .runtime import Runtime, sync_stores
 
 DEMO_PASSWORD = "followup-demo"
@@ -69,6 +69,11 @@ def load_demo(session: Session, rt: Runtime) -> bool:
     for username, role, _label in DEMO_USERS:
         if session.scalar(select(User).where(User.username == username)) is None:
             add_user(session, username, DEMO_PASSWORD, role, [code] if role != "admin" else [], now=now)
+    # the advisor login sees the complaints and customers of advisor SA01 (Advisor.user_id)
+    session.flush()
+    sa01 = session.scalar(select(Advisor).where(Advisor.store_id == store_ids[code], Advisor.code == "SA01"))
+    if sa01 is not None:
+        sa01.user_id = session.scalar(select(User.id).where(User.username == "sa01"))
     return True
 
 

@@ -146,6 +146,14 @@ class TwilioSettings:
 
 
 @dataclass(frozen=True)
+class LetterSettings:
+    """The daily letter batch (R4.4): built once a day at ``batch_time`` store local time."""
+
+    batch_time: time = time(16, 0)
+    out_dir: Path = ROOT / "instance" / "letters"
+
+
+@dataclass(frozen=True)
 class Subscriber:
     url: str
     secret: str
@@ -173,6 +181,7 @@ class Settings:
     #: "demo" (`make run`: simulated customers answer on their own)
     sandbox_customers: str = "silent"
     config_path: Path = DEFAULT_CONFIG
+    letters: LetterSettings = field(default_factory=LetterSettings)
 
     def store(self, code: str) -> StoreSettings:
         return self.stores[code]
@@ -524,6 +533,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         webhook_timeout=webhook_timeout,
         subscribers=_subscribers(webhooks, env_vars),
         config_path=path,
+        letters=_letters(_table(raw, "letters", "letters")),
         sandbox_customers=_sandbox_customers(env_vars.get("FOLLOWUP_SANDBOX_CUSTOMERS", "silent")),
     )
 
@@ -532,3 +542,10 @@ def _sandbox_customers(value: str) -> str:
     if value not in ("silent", "demo"):
         raise ConfigError("FOLLOWUP_SANDBOX_CUSTOMERS", f"must be silent or demo, got {value!r}")
     return value
+
+
+def _letters(table: Mapping[str, Any]) -> LetterSettings:
+    """``[letters]``: ``batch_time = "HH:MM"`` (store local) and ``out_dir`` (relative to the project)."""
+    batch_time = _parse_hhmm(str(table.get("batch_time", "16:00")), "letters.batch_time")
+    out = Path(str(table.get("out_dir", "instance/letters")))
+    return LetterSettings(batch_time=batch_time, out_dir=out if out.is_absolute() else ROOT / out)

@@ -19,11 +19,17 @@ from ..messages import render, sms_text
 from ..models import ContactAttempt, Customer, FollowupCase, SmsMessage, Store, Visit
 from ..settings import Settings, StoreSettings
 from ..webhooks.outbox import emit
+from . import sms_survey
 from .calendar import default_calendar, in_call_window, in_sms_hours, next_call_moment, next_sms_moment
+from .leases import lease_until
 from .planner import refresh_rule
 from .surveys import record_survey
 
-LEASE = timedelta(minutes=5)
+#: SMS kinds that carry a survey question; their replies go to an SMS survey response
+SURVEY_SMS_KINDS = ("survey", "reminder", "resurvey")
+#: the most one dispatch pass waits for pacing slots in total (keeps a pass inside its lease)
+PACING_BUDGET = 60.0
+
 STATE_OF_CHANNEL = {"call": "calling", "sms": "sms_survey", "letter": "letter_queued"}
 SERVICE_LABEL = {"maintenance": "保养", "repair": "维修", "warranty": "保修", "insurance": "事故维修",
                  "quick": "快修", "internal": "内部维修"}
@@ -37,6 +43,9 @@ class DispatchCounts:
     fallbacks: int = 0
     rescheduled: int = 0
     errors: int = 0
+    #: rows left for the next tick because the calls/SMS-per-second limit was reached
+    paced: int = 0
+    pacing_waited: float = 0.0
     worker: str = field(default_factory=lambda: f"w-{uuid.uuid4().hex[:8]}")
 
 
@@ -50,21 +59,24 @@ def claim(sessions: sessionmaker[Session], now: datetime, worker: str, limit: in
             .limit(limit)
             .with_for_update(skip_locked=True)
         ).all()
+        until = lease_until()  # wall clock: a lease is about the worker being alive
         for a in rows:
-            a.status, a.claimed_by, a.lease_until = "dispatching", worker, now + LEASE
+            a.status, a.claimed_by, a.lease_until = "dispatching", worker, until
         s.commit()
         return [a.id for a in rows]
 
 
-def _sms_body(store: StoreSettings, kind: str, customer: Customer, visit: Visit, settings: Settings, code: str) -> str:
+def _sms_body(store: StoreSettings, kind: str, customer: Customer, visit: Visit, settings: Settings, code: str,
+              question: dict[str, str] | None = None) -> str:
     lang = customer.language
     local = visit.delivered_at.astimezone(store.timezone)
-    name = "sms_reminder.txt.j2" if kind == "reminder" else "sms_survey.txt.j2"
+    name = {"reminder": "sms_reminder.txt.j2", "resurvey": "sms_resurvey.txt.j2"}.get(kind, "sms_survey.txt.j2")
     body = render(
         name, lang, customer_name=customer.name,
         visit_date=f"{local.month}月{local.day}日" if lang == "zh" else f"{local:%d %b}",
         service_label=SERVICE_LABEL.get(visit.service_type, "维修") if lang == "zh" else visit.service_type,
         survey_url=f"{settings.public_base_url}/s/{code}",
+        **(question or {}),
     )
     return sms_text(store.sms_signature, body, lang)
 
@@ -82,8 +94,9 @@ def _still_in_window(a: ContactAttempt, store: StoreSettings, now: datetime) -> 
 def dispatch_one(session: Session, attempt_id: int, channel: Channel, settings: Settings, now: datetime,
                  counts: DispatchCounts) -> None:
     """Send one claimed row and record what happened; the caller commits."""
-    a = session.get_one(ContactAttempt, attempt_id)
-    if a.status != "dispatching":
+    # Locked while it is sent: a worker that finds its lease taken over leaves the row alone.
+    a = session.get_one(ContactAttempt, attempt_id, with_for_update=True)
+    if a.status != "dispatching" or a.claimed_by != counts.worker:
         return
     case = session.get_one(FollowupCase, a.case_id)
     visit = session.get_one(Visit, case.visit_id)
@@ -98,9 +111,21 @@ def dispatch_one(session: Session, attempt_id: int, channel: Channel, settings: 
         a.status, a.due_at, a.claimed_by, a.lease_until = "planned", later, None, None
         counts.rescheduled += 1
         return
-    body = _sms_body(store, a.kind, customer, visit, settings, case.reply_code) if a.channel == "sms" else None
+    question = None
+    if a.channel == "sms" and a.kind in SURVEY_SMS_KINDS:
+        question = sms_survey.question_to_send(session, case, a.kind, settings)  # the first SMS asks it (R5)
+    q_ctx = sms_survey.question_context(question, customer.language) if question else None
+    body = _sms_body(store, a.kind, customer, visit, settings, case.reply_code, q_ctx) if a.channel == "sms" else None
     contact = Contact(a.id, case.id, a.channel, a.kind, a.destination, customer.language, code, body)
     ref = {"store_code": code, "ro_number": visit.ro_number}
+    admit = getattr(channel, "admit", None)  # calls/SMS per second (CONTRACT §5)
+    if admit is not None:
+        ok, waited = admit(contact, session.get_bind(), PACING_BUDGET - counts.pacing_waited)
+        counts.pacing_waited += waited
+        if not ok:
+            a.status, a.claimed_by, a.lease_until = "planned", None, None  # due already: the next tick
+            counts.paced += 1
+            return
     try:
         sent = channel.send(contact, now)
     except TransientError as exc:
@@ -112,11 +137,19 @@ def dispatch_one(session: Session, attempt_id: int, channel: Channel, settings: 
         return
     counts.dispatched += 1
     first_fallback = a.channel != "call" and a.kind == "survey" and case.state in ("scheduled", "calling")
-    _record(session, a, case, customer, sent, settings, now, ref, channel.name, body)
+    _record(session, a, case, customer, sent, settings, now, ref, _maker(channel, contact), body)
+    if question is not None and not sent.answers and case.state != "closed":
+        sms_survey.begin(session, case, a.kind, question, settings, now)
     if first_fallback:
         counts.fallbacks += 1
         emit(session, "case.fallback", {**ref, "channel": a.channel}, at=now, case_id=case.id)
     refresh_rule(session, case, settings, now)
+
+
+def _maker(channel: Channel, contact: Contact) -> str:
+    """Who made the contact: the routed provider channel's name (``ivr``, ``sms``) or the channel's."""
+    route = getattr(channel, "route", None)
+    return str(route(contact).name) if route is not None else channel.name
 
 
 def _record(session: Session, a: ContactAttempt, case: FollowupCase, customer: Customer, sent: Sent,
@@ -162,7 +195,8 @@ def finish_call(session: Session, a: ContactAttempt, case: FollowupCase, custome
          at=now, case_id=case.id)
     case.next_check_at = now
     if outcome == "answered" and answers:
-        record_survey(session, case, answers, channel="ivr" if a.made_by != "staff" else "staff",
+        staff = a.made_by == "staff" or (a.made_by or "").startswith("user:")  # a call made by hand
+        record_survey(session, case, answers, channel="staff" if staff else "ivr",
                       made_by=a.made_by or "ivr", settings=settings, now=now)
 
 

@@ -13,8 +13,10 @@ from typing import Any
 
 from ..channels.base import Channel
 from ..channels.registry import build_channel
+from ..clock import monotonic
 from ..runtime import Runtime
 from .dispatcher import DispatchCounts, claim, dispatch_one
+from .leases import lease_length, reclaim_expired, renew
 from .planner import plan_due_cases, sweep_deadlines
 
 #: rows handled per step of one tick; a larger backlog is worked through over several ticks
@@ -31,14 +33,19 @@ def dispatch_contacts(rt: Runtime, now: datetime, channel: Channel, *, worker: s
     if worker:
         counts.worker = worker
     planned = 0
+    recovered = reclaim_expired(rt.sessions, channel, rt.settings, now, limit=batch)
     with rt.sessions() as s:
         planned += plan_due_cases(s, rt.settings, now, limit=batch)
         s.commit()
     ids = claim(rt.sessions, now, counts.worker, batch)
     counts.due = len(ids)
+    heartbeat = monotonic()
     for attempt_id in ids:
         with rt.sessions() as s:
             dispatch_one(s, attempt_id, channel, rt.settings, now, counts)
+            if monotonic() - heartbeat > lease_length().total_seconds() / 3:
+                renew(s, counts.worker)  # still alive: keep the rest of the batch
+                heartbeat = monotonic()
             s.commit()
     # Results of this pass (a failed call, a delivered SMS) are planned at once, not next tick.
     with rt.sessions() as s:
@@ -54,6 +61,8 @@ def dispatch_contacts(rt: Runtime, now: datetime, channel: Channel, *, worker: s
         "fallbacks": counts.fallbacks,
         "breaches": breaches,
         "errors": counts.errors,
+        "paced": counts.paced,
+        **recovered,  # rows of a dead worker: planned again, or recorded as the provider saw them  # left for the next tick by the calls/SMS-per-second limit
     }
 
 
@@ -65,7 +74,27 @@ def duties(rt: Runtime, channel: Channel | None = None, *, worker: str | None = 
     def dispatch(rt: Runtime, now: datetime) -> dict[str, Any]:
         return dispatch_contacts(rt, now, channel, worker=worker, batch=batch)
 
-    return {"dispatch": dispatch}
+    def escalate(rt: Runtime, now: datetime) -> dict[str, Any]:
+        from ..complaints.duty import escalate_due  # R7: unacknowledged complaints move up a level
+
+        with rt.sessions() as s:
+            moved = escalate_due(s, rt.settings, now, limit=batch)
+            s.commit()
+        return {"escalated": moved}
+
+    def webhooks(rt: Runtime, now: datetime) -> dict[str, Any]:
+        from ..webhooks.delivery import deliver_due  # last: sends what the duties above just recorded
+
+        return deliver_due(rt, now)
+
+    from ..letters.batch import build_due_batches  # R4.4: each store's daily letter batch
+
+    letters: dict[str, Duty] = {"letters": build_due_batches}
+    if rt.settings.sandbox_customers == "demo":
+        from ..letters.demo import demo_post_room  # `make run`: batches are mailed at once
+
+        letters["demo_post_room"] = demo_post_room
+    return {"dispatch": dispatch, "escalate": escalate, **letters, "webhooks": webhooks}
 
 
 def run_tick(rt: Runtime, channel: Channel | None = None, *, worker: str | None = None,

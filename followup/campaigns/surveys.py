@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from .. import audit
 from ..models import (
     Complaint,
-    ComplaintStep,
     ContactAttempt,
     FollowupCase,
     Store,
@@ -112,6 +111,10 @@ def complete_survey(
         {**ref, "channel": resp.channel, "score": resp.score, "satisfied": resp.satisfied},
         at=now, case_id=case.id,
     )
+    from ..complaints.resurvey import answered_during_complaint  # complaints builds on this module
+
+    if answered_during_complaint(session, case, resp, settings=settings, now=now):
+        return resp  # a re-survey, or an answer while the complaint is handled (R7)
     if resp.satisfied:
         close_case(session, case, "satisfied", now=now, actor=resp.made_by)
     else:
@@ -122,22 +125,7 @@ def complete_survey(
 def open_complaint(
     session: Session, case: FollowupCase, resp: SurveyResponse, *, settings: Settings, now: datetime, ref: dict[str, str]
 ) -> Complaint:
-    """R7: a dissatisfied response opens a level-1 complaint for the visit's advisor."""
-    from ..models import Advisor
+    """R7: a dissatisfied response opens a level-1 complaint (see :mod:`followup.complaints`)."""
+    from ..complaints.opening import open_complaint as open_level_one
 
-    advisor = session.get(Advisor, case.advisor_id)
-    complaint = Complaint(
-        case_id=case.id, store_id=case.store_id, response_id=resp.id, level=1, status="open",
-        assignee=advisor.code if advisor else None, opened_at=now, due_at=now + settings.complaints.ack_sla,
-    )
-    session.add(complaint)
-    session.flush()
-    session.add(ComplaintStep(complaint_id=complaint.id, at=now, kind="opened", level=1, by="system"))
-    case.state, case.next_check_at = "complaint", None
-    audit.record(session, "system", "complaint.opened", at=now, store_id=case.store_id, case_id=case.id, level=1)
-    emit(
-        session, "complaint.opened",
-        {**ref, "level": 1, "assignee": complaint.assignee, "due_at": complaint.due_at.isoformat()},
-        at=now, case_id=case.id,
-    )
-    return complaint
+    return open_level_one(session, case, resp, settings=settings, now=now, ref=ref)

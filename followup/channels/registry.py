@@ -2,15 +2,74 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy import Engine
+
 from ..settings import Settings
-from .base import Channel
+from .base import Channel, Contact, Sent
+from .letters import LetterQueue
 from .sandbox import DemoCustomers, SandboxChannel, silent
+
+
+class TwilioChannels:
+    """Twilio mode: calls go to the IVR, SMS to Twilio Messaging, letters to the daily batch.
+
+    The dispatcher asks :meth:`admit` before each send: calls are paced per account, SMS per
+    sender, through the database the dispatcher works in (shared by every worker).
+    """
+
+    name = "twilio"
+
+    def __init__(self, settings: Settings) -> None:
+        from twilio.rest import Client
+
+        from ..campaigns.pacing import Pacer
+        from .twilio_http import BaseUrlHttpClient
+        from .twilio_sms import TwilioSms
+        from .twilio_voice import TwilioVoice
+
+        tw = settings.twilio
+        http = BaseUrlHttpClient(tw.api_base_url, timeout=tw.request_timeout)
+        client = Client(tw.account_sid, tw.auth_token, http_client=http)
+        self.settings = settings
+        self.voice = TwilioVoice(settings, client)
+        self.sms = TwilioSms(settings, client)
+        self.letters = LetterQueue()
+        self.pacers: dict[int, Pacer] = {}
+
+    def route(self, contact: Contact) -> Channel:
+        if contact.channel == "call":
+            return self.voice
+        return self.sms if contact.channel == "sms" else self.letters
+
+    def pace(self, contact: Contact) -> tuple[str, float] | None:
+        tw = self.settings.twilio
+        if contact.channel == "call":
+            return f"call:{tw.account_sid}", tw.calls_per_second
+        if contact.channel == "sms":
+            return f"sms:{tw.from_number}", tw.sms_per_second
+        return None
+
+    def admit(self, contact: Contact, engine: Engine, budget: float) -> tuple[bool, float]:
+        """May ``contact`` go now? Waits at most a moment, and never beyond ``budget`` seconds.
+
+        Returns (admitted, seconds waited); a refused contact is left for the next tick.
+        """
+        from ..campaigns.pacing import Pacer
+
+        slot = self.pace(contact)
+        if slot is None:
+            return True, 0.0
+        pacer = self.pacers.setdefault(id(engine), Pacer(engine))
+        return pacer.admit(slot[0], slot[1], budget=budget)
+
+    def send(self, contact: Contact, now: datetime) -> Sent:
+        return self.route(contact).send(contact, now)
 
 
 def build_channel(settings: Settings, *, demo: bool = False) -> Channel:
     """The channel for this process: sandbox (demo customers when ``demo``) or Twilio."""
     if settings.channel_mode == "sandbox":
         return SandboxChannel(DemoCustomers() if demo else silent)
-    raise RuntimeError(
-        "FOLLOWUP_CHANNEL_MODE=twilio is not available in this version yet (issue #4); use the sandbox channel"
-    )
+    return TwilioChannels(settings)

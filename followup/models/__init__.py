@@ -5,10 +5,12 @@ from .base import Base, UTCDateTime
 from .case import CASE_OUTCOMES, CASE_STATES, ContactAttempt, FollowupCase
 from .complaint import Complaint, ComplaintStep
 from .customer import Customer, Vehicle
+from .letters import BatchLetter, LetterBatch
 from .messages import SmsMessage
-from .outbox import WebhookDelivery, WebhookEvent, WebhookSubscriber
+from .outbox import DeliveryTry, ReceivedEvent, WebhookDelivery, WebhookEvent, WebhookSubscriber
 from .store import Advisor, Store
 from .survey import SurveyAnswer, SurveyResponse
+from .twilio import IvrCall, PacingSlot, TwilioCallback
 from .users import ROLES, ApiToken, LoginFailure, User, UserStore
 from .visit import Visit
 
@@ -18,4 +20,7 @@ __all__ = [
     "Customer", "FollowupCase", "LoginFailure", "SmsMessage", "Store", "SurveyAnswer", "SurveyResponse",
     "TestClockRow", "User", "UserStore", "UTCDateTime", "Vehicle", "Visit", "WebhookDelivery",
     "WebhookEvent", "WebhookSubscriber",
+    "DeliveryTry", "ReceivedEvent",
+    "BatchLetter", "LetterBatch",
+    "IvrCall", "PacingSlot", "TwilioCallback",
 ]

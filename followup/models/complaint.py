@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -14,7 +14,17 @@ class Complaint(Base):
     """A dissatisfied response's complaint; level 1 advisor, 2 service manager, 3 general manager."""
 
     __tablename__ = "complaints"
-    __table_args__ = (Index("ix_complaints_queue", "store_id", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_complaints_queue", "store_id", "status", "due_at"),
+        Index("ix_complaints_case", "case_id"),
+        # the escalate duty: open complaints past their due time
+        Index(
+            "ix_complaints_overdue",
+            "due_at",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
@@ -41,6 +51,7 @@ class ComplaintStep(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
     at: Mapped[datetime]
+    #: opened | escalated | acknowledged | contact | resolved | reopened | answer | closed
     kind: Mapped[str] = mapped_column(String(20))
     level: Mapped[int]
     by: Mapped[str] = mapped_column(String(80))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -22,6 +22,13 @@ class WebhookEvent(Base):
     occurred_at: Mapped[datetime]
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: set once a delivery row exists for every active subscriber (the fan-out)
+    fanned_out_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_events_fan_out", "id", postgresql_where=text("fanned_out_at IS NULL"),
+              sqlite_where=text("fanned_out_at IS NULL")),
+    )
 
 
 class WebhookSubscriber(Base):
@@ -36,9 +43,11 @@ class WebhookSubscriber(Base):
     previous_valid_until: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(default=True)
     disabled_reason: Mapped[str | None] = mapped_column(String(200))
-    #: config | env | admin
+    #: config | env | admin | panel (the admin panel's own receiver)
     source: Mapped[str] = mapped_column(String(10), default="admin")
     created_at: Mapped[datetime]
+    #: when it was turned off (410 Gone, by an admin, or removed from the configuration)
+    disabled_at: Mapped[datetime | None]
 
 
 class WebhookDelivery(Base):
@@ -59,3 +68,40 @@ class WebhookDelivery(Base):
     last_status: Mapped[int | None]
     last_response: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None]
+    #: the service-clock time of the last try
+    last_try_at: Mapped[datetime | None]
+
+
+class DeliveryTry(Base):
+    """One try of one delivery (the delivery log): when, what came back, how long it took."""
+
+    __tablename__ = "webhook_delivery_log"
+    __table_args__ = (Index("ix_delivery_log_delivery", "delivery_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("webhook_deliveries.id"))
+    #: the service's clock (the retry schedule runs on it)
+    at: Mapped[datetime]
+    #: the real time of the sending (the ``webhook-timestamp`` header)
+    sent_at: Mapped[datetime]
+    #: None when no answer came (timeout, connection refused)
+    http_status: Mapped[int | None]
+    latency_ms: Mapped[int]
+    #: first 1 KB of the answer, or what went wrong ("timeout", "connection refused")
+    response: Mapped[str | None] = mapped_column(Text)
+    #: delivered | retry | gave_up | disabled
+    result: Mapped[str] = mapped_column(String(12))
+
+
+class ReceivedEvent(Base):
+    """An event the admin panel's own receiver accepted: stored once per webhook id."""
+
+    __tablename__ = "received_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the ``webhook-id`` header; a replay of the same id is accepted and ignored
+    webhook_id: Mapped[str] = mapped_column(String(64), unique=True)
+    type: Mapped[str] = mapped_column(String(40))
+    #: the body's ``timestamp``: when the event happened
+    occurred_at: Mapped[datetime | None]
+    #: the receiver's wall clock
+    received_at: Mapped[datetime]
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -19,6 +19,8 @@ class SurveyResponse(Base):
     __table_args__ = (
         Index("ix_responses_report", "store_id", "advisor_id", "completed_at"),
         Index("ix_responses_case", "case_id"),
+        # the monthly reports: one store's responses completed within a month (R9)
+        Index("ix_responses_store_completed", "store_id", "completed_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))

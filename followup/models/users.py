@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -24,6 +24,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     language: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime]
+    #: the generation of this user's sessions: a session cookie is valid only while it carries the
+    #: current one, so logging out (or a password change) ends every copy of the old cookie
+    session_version: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
 
 class UserStore(Base):

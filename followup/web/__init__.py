@@ -40,7 +40,27 @@ def create_app(*, runtime: Runtime | None = None, settings: Settings | None = No
     app.register_blueprint(health.bp)
     app.register_blueprint(api_visits.bp)
     csrf.exempt(api_visits.bp)
+    from .twilio import views as twilio_views  # signed by Twilio instead of a CSRF token
+
+    app.register_blueprint(twilio_views.bp)
+    csrf.exempt(twilio_views.bp)
     admin_views.init_app(app)
+    from .admin import complaints as admin_complaints  # complaints and scores (#6)
+    from .admin import reports as admin_reports
+    from .api import reports as api_reports
+
+    app.register_blueprint(api_reports.bp)
+    csrf.exempt(api_reports.bp)  # bearer token, no cookie: nothing to forge
+    admin_complaints.init_app(app)
+    admin_reports.init_app(app)
+    from .admin import letters as admin_letters  # letter batches and paper replies (#5)
+    from .survey import init_app as survey_init_app  # the customers' web survey /s/<code> (#5)
+
+    survey_init_app(app)
+    admin_letters.init_app(app)
+    from .webhooks import init_app as webhooks_init_app  # receiver, live stream, subscribers page (#7)
+
+    webhooks_init_app(app, csrf)
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:

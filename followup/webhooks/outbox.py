@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..models import WebhookEvent
+from .privacy import scrub
 
 EVENT_TYPES = (
     "visit.imported",
@@ -30,9 +31,12 @@ def new_event_id() -> str:
 
 
 def emit(session: Session, type_: str, data: dict[str, Any], *, at: datetime, case_id: int | None = None) -> WebhookEvent:
-    """Record that something happened; the delivery job signs and sends it later."""
+    """Record that something happened; the delivery job signs and sends it later.
+
+    ``data`` is scrubbed first: phone numbers masked, addresses dropped (CONTRACT §8).
+    """
     if type_ not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type_!r}")
-    event = WebhookEvent(event_id=new_event_id(), type=type_, occurred_at=at, case_id=case_id, data=data)
+    event = WebhookEvent(event_id=new_event_id(), type=type_, occurred_at=at, case_id=case_id, data=scrub(data))
     session.add(event)
     return event

@@ -1,30 +1,54 @@
-"""Login, logout and the home page. Views parse, authorise, call a service, render."""
+"""Login, logout and the campaign monitor. Views parse, authorise, call a service, render.
+
+A session cookie carries the user id and the user's session generation (``sv``); logging out or a
+password change moves the generation on, so a copy of the old cookie no longer logs anybody in.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, abort, g, redirect, render_template, request, session, url_for
 
-from ...accounts import authenticate, login_locked, user_store_codes
+from ...accounts import authenticate, end_sessions, login_locked, session_is_current, user_store_codes
+from ...campaigns.case_list import Viewer
 from ...models import User
 from .. import db_session, runtime
 from ..catalogues import translate
 from ..i18n import current_language
 from . import dashboard
+from .labels import label
 
 bp = Blueprint("admin", __name__, template_folder="../templates")
 
 
 def init_app(app: Flask) -> None:
+    from . import cases, settings_pages
+
     app.register_blueprint(bp)
+    app.register_blueprint(cases.bp)
+    app.register_blueprint(settings_pages.bp)
 
     @app.context_processor
     def _inject() -> dict[str, Any]:
         lang = current_language()
-        return {"_": lambda m: translate(m, lang), "lang": lang, "current_user": g.get("user")}
+        return {
+            "_": lambda m: translate(m, lang), "lang": lang, "current_user": g.get("user"),
+            "label": lambda code: translate(label(code), lang),
+        }
+
+    app.add_template_filter(local_time, "local")
+
+
+def local_time(at: datetime | None, zone: str = "Asia/Shanghai", fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """An instant in the store's time zone, as the staff read it."""
+    if at is None:
+        return "—"
+    return at.astimezone(ZoneInfo(zone)).strftime(fmt)
 
 
 def current_user() -> User | None:
@@ -32,7 +56,15 @@ def current_user() -> User | None:
     if uid is None:
         return None
     user = db_session().get(User, uid)
-    return user if user is not None and user.active else None
+    if user is None or not user.active or not session_is_current(user, session.get("sv")):
+        return None
+    return user
+
+
+def viewer() -> Viewer:
+    """The logged-in user's view of the data: their stores, and an advisor only their customers."""
+    user: User = g.user
+    return Viewer(tuple(g.stores), user.id if user.role == "advisor" else None)
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -98,6 +130,7 @@ def login() -> Any:
                 lang = session.get("lang")
                 session.clear()  # a new session on login: no fixation
                 session["uid"] = user.id
+                session["sv"] = user.session_version or 0
                 if lang:
                     session["lang"] = lang
                 return redirect(_local_target(request.args.get("next", "")))
@@ -107,7 +140,14 @@ def login() -> Any:
 
 @bp.post("/logout")
 def logout() -> Any:
+    user = current_user()
+    if user is not None:
+        end_sessions(user)  # every copy of this cookie ends here, not only the browser's
+        db_session().commit()
+    lang = session.get("lang")
     session.clear()
+    if lang:
+        session["lang"] = lang
     return redirect(url_for("admin.login"))
 
 
@@ -116,5 +156,5 @@ def logout() -> Any:
 def home() -> Any:
     if not g.stores:
         abort(403)
-    numbers = dashboard.overview(db_session(), g.stores, runtime().clock.now())
-    return render_template("admin/home.html", numbers=numbers)
+    numbers = dashboard.monitor(db_session(), viewer(), runtime().clock.now())
+    return render_template("admin/home.html", m=numbers)

@@ -1,0 +1,125 @@
+"""Twilio status callbacks: each (SID, status) changes state once, and only forward (CONTRACT §5).
+
+A call's final status ends its attempt through :func:`dispatcher.finish_call`, the one place a
+call outcome is recorded; an SMS that was ``undelivered``/``failed`` sends the case on to the
+letter (R4).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..channels.twilio_sms import NOT_DELIVERED
+from ..channels.twilio_sms import STATUS_RANK as SMS_RANK
+from ..channels.twilio_voice import call_outcome
+from ..models import (
+    ContactAttempt,
+    Customer,
+    FollowupCase,
+    IvrCall,
+    SmsMessage,
+    Store,
+    SurveyResponse,
+    TwilioCallback,
+    Visit,
+)
+from ..settings import Settings
+from . import survey_progress as progress
+from .dispatcher import finish_call
+from .sms_survey import latest_open
+
+#: the customer's callback slots (IVR: 1 this evening, 2 tomorrow morning, 3 tomorrow afternoon), local time
+CALLBACK_SLOTS = {1: (0, 18, 0), 2: (1, 9, 30), 3: (1, 15, 0)}
+
+
+def first_time(session: Session, sid: str, status: str, kind: str, now: datetime) -> bool:
+    """Record that (sid, status) arrived; False when it had arrived before (a repeated callback)."""
+    try:
+        with session.begin_nested():
+            session.add(TwilioCallback(sid=sid, status=status, kind=kind, received_at=now))
+    except IntegrityError:
+        return False
+    return True
+
+
+def callback_time(slot: int | None, now: datetime, tz: object) -> datetime | None:
+    """The instant the customer asked for, or None (the policy then waits ``min_gap``)."""
+    if slot not in CALLBACK_SLOTS:
+        return None
+    days, hour, minute = CALLBACK_SLOTS[slot]
+    local = now.astimezone(tz)  # type: ignore[arg-type]
+    at = (local + timedelta(days=days)).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return max(at, now)
+
+
+def call_status(session: Session, settings: Settings, params: dict[str, str], now: datetime) -> str:
+    """Handle one call status callback; returns what happened (for logs and tests)."""
+    sid, status = params.get("CallSid", ""), params.get("CallStatus", "")
+    if not sid or not status:
+        return "ignored: no CallSid/CallStatus"
+    a = session.scalar(select(ContactAttempt).where(ContactAttempt.provider_id == sid))
+    if a is None or a.channel != "call":
+        return "unknown call"  # not remembered: a repeat after our own commit must still count
+    if not first_time(session, sid, status, "call", now):
+        return "duplicate"
+    if a.status == "done":
+        return "already final"  # a late or reordered callback never moves a call backwards
+    ivr = session.scalar(select(IvrCall).where(IvrCall.call_sid == sid))
+    resp = session.get(SurveyResponse, ivr.response_id) if ivr and ivr.response_id else None
+    answers = progress.stored_answers(session, resp) if resp is not None else {}
+    outcome = call_outcome(status, params.get("AnsweredBy"), choice=ivr.choice if ivr else None,
+                           answered_any=bool(answers), error_code=params.get("ErrorCode"))
+    if outcome is None:
+        return f"progress: {status}"
+    case = session.get_one(FollowupCase, a.case_id)
+    visit = session.get_one(Visit, case.visit_id)
+    customer = session.get_one(Customer, visit.customer_id)
+    code = session.scalar(select(Store.code).where(Store.id == case.store_id)) or ""
+    ref = {"store_code": code, "ro_number": visit.ro_number}
+    callback_at = None
+    if outcome == "callback_requested" and ivr is not None:
+        callback_at = callback_time(ivr.callback_slot, now, settings.stores[code].timezone)
+    a.error_code = params.get("ErrorCode") or a.error_code
+    finish_call(session, a, case, customer, outcome, now, settings, now, ref, callback_at=callback_at)
+    if outcome == "answered" and resp is not None and resp.status == "in_progress" and case.state != "closed":
+        progress.finish(session, case, resp, settings=settings, now=now)  # a dropped call keeps its answers
+    elif resp is not None and resp.status == "in_progress":
+        resp.status = "incomplete"
+    return outcome
+
+
+def sms_status(session: Session, settings: Settings, params: dict[str, str], now: datetime) -> str:
+    """Handle one SMS status callback; ``undelivered``/``failed`` sends the case on to the letter."""
+    sid = params.get("MessageSid") or params.get("SmsSid") or ""
+    status = params.get("MessageStatus") or params.get("SmsStatus") or ""
+    if not sid or not status:
+        return "ignored: no MessageSid/MessageStatus"
+    a = session.scalar(select(ContactAttempt).where(ContactAttempt.provider_id == sid))
+    if a is None or a.channel != "sms":
+        return "unknown message"
+    if not first_time(session, sid, status, "sms", now):
+        return "duplicate"
+    current = SMS_RANK.get(a.outcome or "", 0)
+    if SMS_RANK.get(status, -1) <= current or current >= SMS_RANK["delivered"]:
+        return "stale"  # never backwards, and a final status is final
+    a.outcome = status
+    session.execute(update(SmsMessage).where(SmsMessage.provider_id == sid).values(status=status))
+    if status not in NOT_DELIVERED:
+        return status
+    a.error_code = params.get("ErrorCode") or a.error_code
+    case = session.get_one(FollowupCase, a.case_id)
+    if case.state == "closed":
+        return status
+    session.execute(update(ContactAttempt)
+                    .where(ContactAttempt.case_id == case.id, ContactAttempt.channel == "sms",
+                           ContactAttempt.status == "planned")
+                    .values(status="cancelled", reason=f"sms_{status}"))
+    resp = latest_open(session, case.id)
+    if resp is not None and resp.status == "in_progress":
+        resp.status, resp.current_question = "incomplete", None
+    case.next_check_at = now  # the planner queues the letter (R4.2)
+    return status

@@ -1,0 +1,27 @@
+"""GET /api/v1/reports/advisors?store=CODE&month=YYYY-MM (CONTRACT §4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+
+from ...reports.advisors import advisor_scores, find_store
+from ...reports.months import ReportError, month_label, parse_month
+from .. import db_session, runtime
+from .auth import token_required
+
+bp = Blueprint("api_reports", __name__, url_prefix="/api/v1/reports")
+
+
+@bp.get("/advisors")
+@token_required
+def advisors() -> Any:
+    session = db_session()
+    try:
+        month = parse_month(request.args.get("month"))
+        store = find_store(session, request.args.get("store"))
+    except ReportError as exc:
+        return jsonify({"error": "Bad Request", "message": str(exc)}), 400
+    rows = advisor_scores(session, store, month, runtime().settings.bonus)
+    return jsonify({"store_code": store.code, "month": month_label(month), "advisors": [r.as_json() for r in rows]})

@@ -1,0 +1,1 @@
+"""Twilio's requests to us (CONTRACT §5): IVR TwiML, status callbacks and inbound SMS."""

@@ -1,0 +1,220 @@
+"""The delivery duty: post due webhooks, record each try, schedule the next one.
+
+One pass (:func:`deliver_due`, run by every tick and by the worker's ``webhooks`` job):
+
+1. the subscriber rows are brought in line with the configuration, and each new event gets one
+   delivery per active subscriber (:mod:`.subscribers`);
+2. due deliveries are claimed (their ``next_try_at`` moved one lease ahead, committed) so that no
+   HTTP call runs inside a database transaction, and so that a crash mid-send only delays a try;
+3. each is signed and posted. 2xx: delivered. 410: the subscriber is turned off for good.
+   429/503 with ``Retry-After``: tried again when asked. Anything else (3xx included, timeouts,
+   refused connections): tried again on the Standard Webhooks schedule, then given up and flagged.
+
+The schedule runs on the service clock (``now``), so the test clock moves a delivery to its next
+try; the ``webhook-timestamp`` header is the wall-clock time of each sending, because receivers
+check it against their own clocks. Every try sends the same body with the same ``webhook-id``.
+
+Per subscriber, events of one case go out in the order they happened: a later event waits while
+an earlier one of the same case is still being retried.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Protocol
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from .. import audit
+from ..clock import monotonic, wall_clock
+from ..models import DeliveryTry, WebhookDelivery, WebhookEvent, WebhookSubscriber
+from ..runtime import Runtime
+from .poster import RESPONSE_KEEP, Answer, HttpPoster, Poster
+from .signing import body_of, sign_headers
+from .subscribers import GONE, disable, fan_out, sync_subscribers, valid_secrets
+
+#: Standard Webhooks retry schedule: the wait before try n+1 after try n failed (try 1 is immediate)
+SCHEDULE = (
+    timedelta(0), timedelta(seconds=5), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
+    timedelta(hours=5), timedelta(hours=10), timedelta(hours=14), timedelta(hours=20), timedelta(hours=24),
+)
+MAX_TRIES = len(SCHEDULE)
+#: up to this share of a wait is added at random, so that receivers are not hit in waves
+JITTER = 0.1
+#: the longest ``Retry-After`` honoured
+RETRY_AFTER_CAP = timedelta(hours=24)
+#: deliveries posted per pass
+BATCH = 200
+
+
+class Jitter(Protocol):
+    """Where the random part of a wait comes from (``random.Random``; tests pass one without jitter)."""
+
+    def uniform(self, a: float, b: float) -> float: ...
+
+
+def next_wait(tries: int, rng: Jitter) -> timedelta | None:
+    """The wait after ``tries`` failed tries, with jitter; None when it is time to give up."""
+    if tries >= MAX_TRIES:
+        return None
+    base = SCHEDULE[tries]
+    return base + base * rng.uniform(0, JITTER)
+
+
+def retry_after(value: str | None, now_wall: datetime) -> timedelta | None:
+    """A ``Retry-After`` header (seconds or an HTTP date) as a wait, capped; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        wait = timedelta(seconds=int(value))
+    else:
+        try:
+            wait = parsedate_to_datetime(value) - now_wall
+        except (TypeError, ValueError, IndexError):
+            return None
+    return max(timedelta(0), min(wait, RETRY_AFTER_CAP))
+
+
+@dataclass
+class DeliveryCounts:
+    sent: int = 0
+    failed: int = 0
+    gave_up: int = 0
+    disabled: int = 0
+    fanned_out: int = 0
+    #: subscribers that timed out or refused in this pass: their other deliveries wait for the next pass
+    broken: set[int] = field(default_factory=set)
+
+    def as_dict(self) -> dict[str, int]:
+        return {"webhooks_sent": self.sent, "webhooks_failed": self.failed, "webhooks_gave_up": self.gave_up}
+
+
+def due_deliveries(session: Session, now: datetime, limit: int) -> list[WebhookDelivery]:
+    """Pending deliveries due at ``now`` whose subscriber is on, oldest event first.
+
+    A delivery waits while an earlier event of the same case, to the same subscriber, is still
+    pending and not due (being retried later); earlier ones that are due come first in this list.
+    """
+    mine, earlier, earlier_event = WebhookEvent, aliased(WebhookDelivery), aliased(WebhookEvent)
+    blocked = exists().where(
+        earlier.subscriber_id == WebhookDelivery.subscriber_id,
+        earlier.status == "pending",
+        earlier.next_try_at > now,
+        earlier.event_id == earlier_event.id,
+        earlier_event.case_id == mine.case_id,
+        or_(earlier_event.occurred_at < mine.occurred_at,
+            and_(earlier_event.occurred_at == mine.occurred_at, earlier_event.id < mine.id)),
+    )
+    q = (
+        select(WebhookDelivery)
+        .join(mine, mine.id == WebhookDelivery.event_id)
+        .join(WebhookSubscriber, WebhookSubscriber.id == WebhookDelivery.subscriber_id)
+        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_try_at <= now,
+               WebhookSubscriber.active.is_(True), or_(mine.case_id.is_(None), ~blocked))
+        .order_by(mine.occurred_at, mine.id, WebhookDelivery.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        q = q.with_for_update(of=WebhookDelivery, skip_locked=True)
+    return list(session.scalars(q))
+
+
+def deliver_due(rt: Runtime, now: datetime, *, poster: Poster | None = None, rng: Jitter | None = None,
+                limit: int = BATCH) -> dict[str, int]:
+    """One delivery pass (the ``webhooks`` duty); returns its counts."""
+    poster = poster or _default_poster()
+    rng = rng or random.Random()
+    counts = DeliveryCounts()
+    lease = timedelta(seconds=rt.settings.webhook_timeout + 60)
+    with rt.sessions() as s:
+        sync_subscribers(s, rt.settings, now)
+        counts.fanned_out = fan_out(s, now).deliveries
+        s.commit()
+    with rt.sessions() as s:
+        claimed = due_deliveries(s, now, limit)
+        plan = [(d.id, d.subscriber_id, d.next_try_at) for d in claimed]
+        for d in claimed:
+            d.next_try_at = now + lease
+        s.commit()
+    waiting: set[tuple[int, int | None]] = set()  # (subscriber, case) with an earlier event not delivered
+    for delivery_id, subscriber_id, due_at in plan:
+        with rt.sessions() as s:
+            d = s.get_one(WebhookDelivery, delivery_id)
+            event = s.get_one(WebhookEvent, d.event_id)
+            key = (subscriber_id, event.case_id)
+            if subscriber_id in counts.broken or (event.case_id is not None and key in waiting):
+                d.next_try_at = due_at  # not this pass: back to due, in order
+                s.commit()
+                if event.case_id is not None:
+                    waiting.add(key)
+                continue
+            ok = send_one(s, d, event, rt.settings.webhook_timeout, poster, now, rng, counts)
+            s.commit()
+        if not ok and event.case_id is not None:
+            waiting.add(key)
+    return counts.as_dict()
+
+
+_POSTER: HttpPoster | None = None
+
+
+def _default_poster() -> HttpPoster:
+    global _POSTER
+    if _POSTER is None:
+        _POSTER = HttpPoster()
+    return _POSTER
+
+
+def send_one(session: Session, d: WebhookDelivery, event: WebhookEvent, timeout: float, poster: Poster,
+             now: datetime, rng: Jitter, counts: DeliveryCounts) -> bool:
+    """Sign, post and record one try; True when it was delivered. The caller commits."""
+    sub = session.get_one(WebhookSubscriber, d.subscriber_id)
+    if d.status != "pending" or not sub.active:
+        return False
+    body = body_of(event.type, event.occurred_at, event.data)
+    sent_at = wall_clock()
+    headers = sign_headers(event.event_id, body, valid_secrets(sub, now), sent_at)
+    url = sub.url
+    session.commit()  # no transaction held open while the receiver thinks
+    started = monotonic()
+    answer = poster.post(url, body.encode("utf-8"), headers, timeout)
+    latency = int((monotonic() - started) * 1000)
+    d.tries += 1
+    d.last_try_at, d.last_status = now, answer.status
+    d.last_response = (answer.text if answer.status is not None else answer.error or "")[:RESPONSE_KEEP]
+    result = _decide(session, d, sub, answer, now, sent_at, rng, counts)
+    session.add(DeliveryTry(delivery_id=d.id, at=now, sent_at=sent_at, http_status=answer.status,
+                            latency_ms=latency, response=d.last_response, result=result))
+    return result == "delivered"
+
+
+def _decide(session: Session, d: WebhookDelivery, sub: WebhookSubscriber, answer: Answer, now: datetime,
+            sent_at: datetime, rng: Jitter, counts: DeliveryCounts) -> str:
+    status = answer.status
+    if status is not None and 200 <= status < 300:
+        d.status, d.delivered_at, d.next_try_at = "delivered", now, None
+        counts.sent += 1
+        return "delivered"
+    counts.failed += 1
+    if status == 410:
+        d.status, d.next_try_at = "disabled", None
+        counts.disabled += 1 + disable(session, sub, GONE, now=now, actor="webhooks")
+        return "disabled"
+    if status is None:
+        counts.broken.add(sub.id)
+    wait = retry_after(answer.retry_after, sent_at) if status in (429, 503) else None
+    if wait is None:
+        wait = next_wait(d.tries, rng)
+    if wait is None or d.tries >= MAX_TRIES:
+        d.status, d.next_try_at = "gave_up", None
+        counts.gave_up += 1
+        audit.record(session, "webhooks", "webhook.gave_up", at=now, url=sub.url, delivery=d.id,
+                     tries=d.tries, last_status=status)
+        return "gave_up"
+    d.next_try_at = now + wait
+    return "retry"

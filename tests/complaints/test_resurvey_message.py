@@ -1,0 +1,46 @@
+"""The re-survey SMS after a resolved complaint, in both languages: golden files and SMS length.
+
+Run with ``UPDATE_GOLDEN=1`` to rewrite the golden files after an intended wording change.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from followup.campaigns.sms_survey import question_context
+from followup.messages import render, segments, sms_text
+from followup.settings import Settings
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "messages"
+#: the longest values a real message carries
+LONG = {
+    "zh": {"customer_name": "欧阳诸葛明", "visit_date": "11月20日", "service_label": "事故维修"},
+    "en": {"customer_name": "Alexander Richardson", "visit_date": "20 Nov", "service_label": "maintenance"},
+}
+
+
+def resurvey_sms(settings: Settings, lang: str, question_index: int = 0) -> str:
+    q = settings.survey.questions[question_index]
+    body = render("sms_resurvey.txt.j2", lang, **LONG[lang], **question_context(q, lang),
+                  survey_url="https://followup.example.cn/s/K7M2QX")
+    return sms_text(settings.stores["SZ01"].sms_signature, body, lang)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_golden(settings: Settings, lang: str) -> None:
+    text = resurvey_sms(settings, lang)
+    golden = GOLDEN / lang / "sms_resurvey.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(text + "\n", encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8").rstrip("\n")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_fits_two_segments_for_every_first_question(settings: Settings, lang: str) -> None:
+    for i, _q in enumerate(settings.survey.questions):
+        text = resurvey_sms(settings, lang, i)
+        assert text.startswith("【星河大众】") and text.endswith("回T退订")
+        assert segments(text) <= 2, (lang, i, len(text), text)

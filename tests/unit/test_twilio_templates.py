@@ -1,0 +1,67 @@
+"""Every IVR and SMS template of the Twilio surveys, in both languages: golden files and SMS length.
+
+Each SMS, with the store signature 【店名】 and 回T退订, must fit in two segments (UCS-2: 70
+characters single, 67 per part) for every question and realistic long names. Run with
+``UPDATE_GOLDEN=1`` to rewrite the golden files after an intended wording change.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from followup.campaigns.sms_survey import question_context
+from followup.messages import render, segments, sms_text
+from followup.settings import Settings
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "messages"
+SMS = ["sms_survey", "sms_reminder", "sms_question", "sms_reask", "sms_thanks", "sms_incomplete", "sms_optout",
+       "sms_optin", "sms_help", "sms_hint_scale10", "sms_hint_yesno", "sms_hint_text"]
+IVR = ["ivr_intro", "ivr_question_scale10", "ivr_question_yesno", "ivr_reprompt", "ivr_slot", "ivr_callback",
+       "ivr_declined", "ivr_thanks", "ivr_goodbye"]
+#: the longest values a real message carries
+LONG = {
+    "zh": {"customer_name": "欧阳诸葛明", "visit_date": "11月20日", "service_label": "事故维修"},
+    "en": {"customer_name": "Alexander Richardson", "visit_date": "20 Nov", "service_label": "maintenance"},
+}
+URL = "https://followup.xinghe-vw.com.cn/s/K7M2QX"
+
+
+def context(settings: Settings, lang: str, question_index: int = 0) -> dict[str, object]:
+    store = settings.stores["SZ01"]
+    q = settings.survey.questions[question_index]
+    return {**LONG[lang], **question_context(q, lang), "survey_url": URL, "slot": 2,
+            "store_name": store.name if lang == "zh" else store.name_en, "store_phone": store.phone,
+            "question": question_context(q, lang)["question"]}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("name", SMS + IVR)
+def test_golden(settings: Settings, name: str, lang: str) -> None:
+    text = render(f"{name}.txt.j2", lang, **context(settings, lang))
+    if name.startswith("sms_") and not name.startswith("sms_hint"):
+        text = sms_text(settings.stores["SZ01"].sms_signature, text, lang)
+    golden = GOLDEN / lang / f"{name}.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text + "\n", encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8").rstrip("\n")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("name", [n for n in SMS if not n.startswith("sms_hint")])
+def test_every_sms_fits_two_segments_with_signature_and_opt_out(settings: Settings, name: str, lang: str) -> None:
+    signature = settings.stores["SZ01"].sms_signature
+    for i, _q in enumerate(settings.survey.questions):
+        text = sms_text(signature, render(f"{name}.txt.j2", lang, **context(settings, lang, i)), lang)
+        assert text.startswith(f"【{signature}】") and text.endswith("回T退订")
+        assert segments(text) <= 2, (name, lang, i, len(text), text)
+
+
+def test_segment_arithmetic() -> None:
+    assert segments("【星河大众】" + "好" * 60) == 1  # 66 UCS-2 characters
+    assert segments("好" * 70) == 1 and segments("好" * 71) == 2
+    assert segments("好" * 134) == 2 and segments("好" * 135) == 3
+    assert segments("a" * 160) == 1 and segments("a" * 161) == 2

@@ -1,0 +1,244 @@
+"""Twilio's requests to us: signature checks, status callbacks (duplicate, reordered) and the IVR."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fakes.twilio_emulator import TwilioEmulator
+from fakes.twilio_env import (  # noqa: F401
+    PUBLIC,
+    emulator,
+    import_visit,
+    post_signed,
+    read_sample,
+    sign,
+    tick_at,
+    twilio_rt,
+)
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from followup.models import (
+    ContactAttempt,
+    FollowupCase,
+    SurveyAnswer,
+    SurveyResponse,
+    TwilioCallback,
+    WebhookEvent,
+)
+from followup.runtime import Runtime
+from followup.web import create_app
+
+FIRST_CALL = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)  # 09:00 Shanghai, the day after delivery
+
+
+@pytest.fixture
+def placed(twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path) -> dict[str, Any]:  # noqa: F811
+    """A visit whose first call was just placed through the emulator."""
+    import_visit(twilio_rt, tmp_path)
+    tick_at(twilio_rt, FIRST_CALL)
+    (call,) = emulator.created("Calls")
+    return {"rt": twilio_rt, "client": create_app(runtime=twilio_rt).test_client(), "sid": call.sid,
+            "url": call.one("Url"), "status": call.one("StatusCallback"), "attempt": int(call.one("Url").split("=")[-1])}
+
+
+def status(samples: Path, placed: dict[str, Any], name: str, **over: str) -> tuple[int, str]:
+    params = {**read_sample(samples, name), "CallSid": placed["sid"], **over}
+    return post_signed(placed["client"], placed["status"], params)
+
+
+def attempt(rt: Runtime, attempt_id: int) -> ContactAttempt:
+    with rt.sessions() as s:
+        return s.get_one(ContactAttempt, attempt_id)
+
+
+def count(rt: Runtime, model: Any, *where: Any) -> int:
+    with rt.sessions() as s:
+        return s.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+# -- signatures ---------------------------------------------------------------------------------
+
+ENDPOINTS = ["/twilio/voice/answer?attempt=1", "/twilio/voice/gather?attempt=1&step=intro",
+             "/twilio/voice/status?attempt=1", "/twilio/sms/status?attempt=1", "/twilio/sms/inbound"]
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_missing_or_wrong_signature_is_403_and_changes_nothing(placed: dict[str, Any], samples: Path, path: str) -> None:
+    rt, client = placed["rt"], placed["client"]
+    params = {**read_sample(samples, "call_status_no_answer.txt"), "CallSid": placed["sid"], "Body": "退订",
+              "From": "+8613800138000"}
+    url = PUBLIC + path
+    assert client.post(path, data=params).status_code == 403  # no header at all
+    assert client.post(path, data=params, headers={"X-Twilio-Signature": ""}).status_code == 403
+    assert post_signed(client, url, params, token="not-our-token")[0] == 403
+    altered = sign(url, {**params, "CallStatus": "busy"})
+    assert client.post(path, data=params, headers={"X-Twilio-Signature": altered}).status_code == 403
+    other_query = sign(PUBLIC + path.replace("attempt=1", "attempt=2"), params)
+    if "attempt=1" in path:
+        assert client.post(path, data=params, headers={"X-Twilio-Signature": other_query}).status_code == 403
+    host_signed = sign("http://localhost" + path, params)  # signed over the request's own host
+    assert client.post(path, data=params, headers={"X-Twilio-Signature": host_signed}).status_code == 403
+    assert attempt(rt, placed["attempt"]).status == "in_progress"
+    assert count(rt, TwilioCallback) == 0
+    assert count(rt, WebhookEvent, WebhookEvent.type.in_(["call.completed", "sms.received"])) == 0
+
+
+def test_signature_with_explicit_port_is_accepted(placed: dict[str, Any], samples: Path) -> None:
+    url = placed["status"].replace(PUBLIC, PUBLIC + ":443")
+    params = {**read_sample(samples, "call_status_no_answer.txt"), "CallSid": placed["sid"]}
+    sig = sign(url, params)
+    path = placed["status"].removeprefix(PUBLIC)
+    assert placed["client"].post(path, data=params, headers={"X-Twilio-Signature": sig}).status_code == 204
+    assert attempt(placed["rt"], placed["attempt"]).outcome == "no_answer"
+
+
+# -- call status callbacks ----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("sample", "over", "outcome"), [
+    ("call_status_no_answer.txt", {}, "no_answer"),
+    ("call_status_busy.txt", {}, "busy"),
+    ("call_status_completed_machine.txt", {}, "voicemail"),
+    ("call_status_completed_machine.txt", {"AnsweredBy": "fax"}, "voicemail"),
+    ("call_status_completed_human.txt", {}, "hung_up"),  # a person answered, never answered question 1
+    ("call_status_busy.txt", {"CallStatus": "failed", "ErrorCode": "13224"}, "invalid_number"),
+    ("call_status_busy.txt", {"CallStatus": "canceled"}, "failed"),
+])
+def test_final_status_maps_to_one_outcome(placed: dict[str, Any], samples: Path, sample: str,
+                                          over: dict[str, str], outcome: str) -> None:
+    assert status(samples, placed, sample, **over)[0] == 204
+    a = attempt(placed["rt"], placed["attempt"])
+    assert (a.status, a.outcome, a.made_by) == ("done", outcome, "ivr")
+
+
+def test_duplicate_and_reordered_callbacks_change_state_once_and_forward(placed: dict[str, Any], samples: Path) -> None:
+    rt = placed["rt"]
+    assert status(samples, placed, "call_status_no_answer.txt")[0] == 204
+    ended = attempt(rt, placed["attempt"]).ended_at
+    rt.clock.set(FIRST_CALL.replace(hour=2))  # type: ignore[attr-defined]
+    assert status(samples, placed, "call_status_no_answer.txt")[0] == 204  # the same callback again
+    assert status(samples, placed, "call_status_no_answer.txt", CallStatus="ringing")[0] == 204  # late
+    assert status(samples, placed, "call_status_completed_human.txt", CallSid=placed["sid"])[0] == 204
+    a = attempt(rt, placed["attempt"])
+    assert (a.outcome, a.ended_at) == ("no_answer", ended)
+    assert count(rt, WebhookEvent, WebhookEvent.type == "call.completed") == 1
+    assert count(rt, TwilioCallback) == 3  # no-answer, ringing, completed: each seen once
+
+
+def test_progress_callbacks_before_the_end_change_nothing(placed: dict[str, Any], samples: Path) -> None:
+    for st in ("initiated", "ringing", "in-progress"):
+        assert status(samples, placed, "call_status_no_answer.txt", CallStatus=st)[0] == 204
+    assert attempt(placed["rt"], placed["attempt"]).status == "in_progress"
+
+
+# -- the IVR ------------------------------------------------------------------------------------
+
+def ivr(placed: dict[str, Any], samples: Path, step: str, digits: str) -> str:
+    params = {**read_sample(samples, "gather_digits.txt"), "CallSid": placed["sid"], "Digits": digits}
+    code, body = post_signed(placed["client"], f"{PUBLIC}/twilio/voice/gather?attempt={placed['attempt']}&step={step}",
+                             params)
+    assert code == 200
+    return body
+
+
+def pick_up(placed: dict[str, Any], samples: Path, answered_by: str = "human") -> str:
+    params = {**read_sample(samples, "gather_digits.txt"), "CallSid": placed["sid"], "AnsweredBy": answered_by}
+    params.pop("Digits")
+    code, body = post_signed(placed["client"], placed["url"], params)
+    assert code == 200
+    return body
+
+
+def test_ivr_full_survey_in_mandarin_closes_the_case(placed: dict[str, Any], samples: Path) -> None:
+    rt = placed["rt"]
+    intro = pick_up(placed, samples)
+    assert 'voice="Polly.Zhiyu"' in intro and 'language="cmn-CN"' in intro and 'timeout="10"' in intro
+    assert "开始回访请按1" in intro and 'numDigits="1"' in intro
+    q1 = ivr(placed, samples, "intro", "1")
+    assert "请问对本次服务的总体满意度？" in q1 and 'finishOnKey="#"' in q1 and "step=overall" in q1
+    assert "是请按1，否请按2" in ivr(placed, samples, "overall", "9")
+    ivr(placed, samples, "fixed_right", "1")
+    ivr(placed, samples, "on_time", "2")
+    bye = ivr(placed, samples, "advisor", "10")
+    assert "感谢您的评价" in bye and "<Hangup />" in bye
+    assert status(samples, placed, "call_status_completed_human.txt")[0] == 204
+    with rt.sessions() as s:
+        resp = s.scalars(select(SurveyResponse)).one()
+        assert (resp.channel, resp.score) == ("ivr", 76.0)  # 90*.4 + 100*.2 + 0*.2 + 100*.2
+        case = s.scalars(select(FollowupCase)).one()
+        assert (case.state, case.outcome) == ("closed", "satisfied")
+    assert attempt(rt, placed["attempt"]).outcome == "answered"
+
+
+def test_ivr_dropped_call_keeps_the_answers_given(placed: dict[str, Any], samples: Path) -> None:
+    pick_up(placed, samples)
+    ivr(placed, samples, "intro", "1")
+    ivr(placed, samples, "overall", "8#")
+    status(samples, placed, "call_status_completed_human.txt")  # the customer hung up at question 2
+    rt = placed["rt"]
+    with rt.sessions() as s:
+        assert {a.question_id: a.value_num for a in s.scalars(select(SurveyAnswer))} == {"overall": 8.0}
+        assert s.scalars(select(SurveyResponse.score)).one() == 80.0
+    assert attempt(rt, placed["attempt"]).outcome == "answered"
+
+
+def test_ivr_timeout_reprompts_once_then_leaves_the_question(placed: dict[str, Any], samples: Path) -> None:
+    pick_up(placed, samples)
+    ivr(placed, samples, "intro", "1")
+    again = ivr(placed, samples, "overall", "")
+    assert "没有收到您的有效按键" in again and "step=overall" in again
+    assert "step=fixed_right" in ivr(placed, samples, "overall", "")
+    assert "step=fixed_right" in ivr(placed, samples, "overall", "5#")  # stale repeat: the current step again
+
+
+def test_ivr_press_9_asks_a_slot_and_schedules_the_callback(placed: dict[str, Any], samples: Path) -> None:
+    rt = placed["rt"]
+    pick_up(placed, samples)
+    slot = ivr(placed, samples, "intro", "9")
+    assert "明天上午请按2" in slot
+    assert "明天上午" in ivr(placed, samples, "slot", "2")
+    status(samples, placed, "call_status_completed_human.txt")
+    a = attempt(rt, placed["attempt"])
+    assert a.outcome == "callback_requested"
+    assert a.callback_at == datetime(2026, 11, 21, 1, 30, tzinfo=UTC)  # tomorrow 09:30 Shanghai
+    tick_at(rt, datetime(2026, 11, 20, 2, 0, tzinfo=UTC))
+    with rt.sessions() as s:
+        nxt = s.scalars(select(ContactAttempt).where(ContactAttempt.status == "planned")).one()
+        assert (nxt.channel, nxt.due_at, nxt.reason) == ("call", datetime(2026, 11, 21, 1, 30, tzinfo=UTC), "callback")
+
+
+def test_ivr_press_0_declines_and_the_case_closes(placed: dict[str, Any], samples: Path) -> None:
+    rt = placed["rt"]
+    pick_up(placed, samples)
+    assert "不打扰您了" in ivr(placed, samples, "intro", "0")
+    status(samples, placed, "call_status_completed_human.txt")
+    assert attempt(rt, placed["attempt"]).outcome == "declined"
+    tick_at(rt, datetime(2026, 11, 20, 1, 5, tzinfo=UTC))
+    with rt.sessions() as s:
+        assert s.scalars(select(FollowupCase.outcome)).one() == "declined"
+
+
+def test_answering_machine_gets_hung_up_on(placed: dict[str, Any], samples: Path) -> None:
+    assert "<Hangup />" in pick_up(placed, samples, answered_by="machine_start")
+
+
+def test_english_customer_hears_english(twilio_rt: Runtime, emulator: TwilioEmulator, samples: Path,  # noqa: F811
+                                        tmp_path: Path) -> None:
+    import_visit(twilio_rt, tmp_path, name="Alexander Richardson", language="en")
+    tick_at(twilio_rt, FIRST_CALL)
+    (call,) = emulator.created("Calls")
+    params = {**read_sample(samples, "gather_digits.txt"), "CallSid": call.sid or ""}
+    client = create_app(runtime=twilio_rt).test_client()
+    code, intro = post_signed(client, call.one("Url"), params)
+    assert code == 200 and 'voice="Polly.Joanna"' in intro and 'language="en-US"' in intro
+    assert "Press 1 to start" in intro
+
+
+def test_unknown_call_status_is_ignored(placed: dict[str, Any], samples: Path) -> None:
+    client: FlaskClient = placed["client"]
+    params = {**read_sample(samples, "call_status_busy.txt")}  # a SID we never placed
+    assert post_signed(client, placed["status"], params)[0] == 204
+    assert attempt(placed["rt"], placed["attempt"]).status == "in_progress"
