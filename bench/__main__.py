@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .common import Context, Row
 
-SECTIONS = ("import_rate", "tick_latency", "dispatch_workers", "callbacks", "dashboards", "naive_scheduler")
+SECTIONS = ("import_rate", "tick_latency", "dispatch_workers", "callbacks", "naive_scheduler")
 HERE = Path(__file__).resolve().parent
 
 

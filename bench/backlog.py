@@ -12,7 +12,16 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, text
 
-from followup.models import Advisor, ContactAttempt, Customer, FollowupCase, Store, Visit
+from followup.models import (
+    Advisor,
+    ContactAttempt,
+    Customer,
+    FollowupCase,
+    Store,
+    SurveyAnswer,
+    SurveyResponse,
+    Visit,
+)
 from followup.runtime import Runtime, sync_stores
 
 CHUNK = 20_000
@@ -52,8 +61,8 @@ def load_cases(rt: Runtime, count: int, *, now: datetime, open_due: bool, tag: s
         store_id = sync_stores(s, rt.settings)["SZ01"]
         s.commit()
     advisors = _advisors(rt, store_id)
-    tables = {m: m.__table__ for m in (Customer, Visit, FollowupCase, ContactAttempt)}
-    cust0, visit0, case0 = (_next_id(rt.engine, tables[m]) for m in (Customer, Visit, FollowupCase))
+    tables = {m: m.__table__ for m in (Customer, Visit, FollowupCase, ContactAttempt, SurveyResponse, SurveyAnswer)}
+    cust0, visit0, case0, resp0 = (_next_id(rt.engine, tables[m]) for m in (Customer, Visit, FollowupCase, SurveyResponse))
     opened: list[int] = []
     for part in _chunks(count):
         delivered = [now - (timedelta(hours=25) if open_due else timedelta(days=4 + (i % 700))) for i in part]
@@ -78,11 +87,30 @@ def load_cases(rt: Runtime, count: int, *, now: datetime, open_due: bool, tag: s
                      "destination": f"+86138{(cust0 + i) % 10**8:08d}", "due_at": now if open_due else delivered[k] + timedelta(hours=24),
                      "retries": 0, "created_at": now}
                     for k, i in enumerate(part)]
+        responses: list[dict[str, Any]] = []
+        answers: list[dict[str, Any]] = []
+        if not open_due:  # history was surveyed: scores for the reports, answers for one in four
+            for k, i in enumerate(part):
+                overall = (i * 7919) % 11
+                done = delivered[k] + timedelta(hours=26)
+                responses.append({"id": resp0 + i, "case_id": case0 + i, "store_id": store_id,
+                                  "advisor_id": advisors[i % len(advisors)], "channel": ("ivr", "sms", "web")[i % 3],
+                                  "made_by": "ivr", "own_advisor_call": False, "status": "completed",
+                                  "unreadable": 0, "is_resurvey": False, "started_at": done, "completed_at": done,
+                                  "score": 40.0 + overall * 6, "satisfied": overall > 6})
+                if i % 4 == 0:
+                    answers.extend({"response_id": resp0 + i, "question_id": q, "value_num": v,
+                                    "answered_at": done} for q, v in (("overall", overall), ("advisor", overall),
+                                                                      ("fixed_right", 1.0), ("on_time", 1.0)))
         with rt.engine.begin() as c:
             c.execute(insert(tables[Customer]), customers)
             c.execute(insert(tables[Visit]), visits)
             c.execute(insert(tables[FollowupCase]), cases)
             c.execute(insert(tables[ContactAttempt]), attempts)
+            if responses:
+                c.execute(insert(tables[SurveyResponse]), responses)
+            if answers:
+                c.execute(insert(tables[SurveyAnswer]), answers)
         if open_due:
             opened.extend(case0 + i for i in part)
         if progress:

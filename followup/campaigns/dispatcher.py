@@ -24,6 +24,7 @@ from .calendar import default_calendar, in_call_window, in_sms_hours, next_call_
 from .leases import lease_until
 from .planner import refresh_rule
 from .surveys import record_survey
+from .three_day_rule import MISSED_WINDOW
 
 #: SMS kinds that carry a survey question; their replies go to an SMS survey response
 SURVEY_SMS_KINDS = ("survey", "reminder", "resurvey")
@@ -101,14 +102,19 @@ def dispatch_one(session: Session, attempt_id: int, channel: Channel, settings: 
     case = session.get_one(FollowupCase, a.case_id)
     visit = session.get_one(Visit, case.visit_id)
     customer = session.get_one(Customer, visit.customer_id)
-    code = session.scalar(select(Store.code).where(Store.id == case.store_id)) or ""
+    code = session.get_one(Store, case.store_id).code
     store = settings.stores[code]
     if case.state == "closed":
         a.status, a.reason = "cancelled", "case_closed"
         return
     later = _still_in_window(a, store, now)
     if later is not None:
+        # Moved rows keep the order they fell due in (claims go by due_at): the longer one waited,
+        # the smaller its sub-second offset past the window's opening.
+        waited = int((now - a.due_at).total_seconds()) if a.due_at else 0
+        later += timedelta(microseconds=max(0, 999_999 - waited))
         a.status, a.due_at, a.claimed_by, a.lease_until = "planned", later, None, None
+        a.reason = MISSED_WINDOW  # its original due time is gone: R8 must still blame the delay on us
         counts.rescheduled += 1
         return
     question = None

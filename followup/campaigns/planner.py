@@ -7,10 +7,11 @@ decision becomes one planned :class:`ContactAttempt` (with ``due_at``), a close,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import audit
@@ -27,18 +28,6 @@ KIND_OF_ACTION = {"call": ("call", "survey"), "sms": ("sms", "survey"), "reminde
                   "letter": ("letter", "survey")}
 
 
-def history(session: Session, case_id: int) -> list[ContactAttempt]:
-    return list(session.scalars(select(ContactAttempt).where(ContactAttempt.case_id == case_id).order_by(ContactAttempt.id)))
-
-
-def _reached(session: Session, case_id: int) -> bool:
-    return bool(
-        session.scalar(
-            select(exists().where(SurveyResponse.case_id == case_id, SurveyResponse.status == "completed"))
-        )
-    )
-
-
 @dataclass(frozen=True)
 class CaseContext:
     """A case with what the rules need to know about it, loaded once."""
@@ -53,12 +42,41 @@ class CaseContext:
 
 
 def load_context(session: Session, case: FollowupCase) -> CaseContext:
-    visit = session.get_one(Visit, case.visit_id)
-    customer = session.get_one(Customer, visit.customer_id)
-    code = session.scalar(select(Store.code).where(Store.id == case.store_id)) or ""
-    rows = history(session, case.id)
-    facts = case_facts(case, visit, customer, _reached(session, case.id))
-    return CaseContext(case, visit, customer, code, rows, facts, attempt_facts(rows))
+    return load_contexts(session, [case])[case.id]
+
+
+def load_contexts(session: Session, cases: Sequence[FollowupCase]) -> dict[int, CaseContext]:
+    """The contexts of many cases with one query per table (a tick plans hundreds at once)."""
+    if not cases:
+        return {}
+    case_ids = [c.id for c in cases]
+    if len(cases) == 1:  # one case (after a send): its rows are usually in the session already
+        one = cases[0]
+        visit = session.get_one(Visit, one.visit_id)
+        visits = {visit.id: visit}
+        customers = {visit.customer_id: session.get_one(Customer, visit.customer_id)}
+        codes = {one.store_id: session.get_one(Store, one.store_id).code}
+    else:
+        visits = {v.id: v for v in session.scalars(select(Visit).where(Visit.id.in_({c.visit_id for c in cases})))}
+        customers = {c.id: c for c in session.scalars(
+            select(Customer).where(Customer.id.in_({v.customer_id for v in visits.values()})))}
+        codes = {sid: code for sid, code in session.execute(
+            select(Store.id, Store.code).where(Store.id.in_({c.store_id for c in cases})))}
+    rows: dict[int, list[ContactAttempt]] = {cid: [] for cid in case_ids}
+    for a in session.scalars(select(ContactAttempt).where(ContactAttempt.case_id.in_(case_ids))
+                             .order_by(ContactAttempt.id)):
+        rows[a.case_id].append(a)
+    reached = set(session.scalars(select(SurveyResponse.case_id).where(
+        SurveyResponse.case_id.in_(case_ids), SurveyResponse.status == "completed")))
+    out = {}
+    for case in cases:
+        visit = visits[case.visit_id]
+        customer = customers[visit.customer_id]
+        history_rows = rows[case.id]
+        facts = case_facts(case, visit, customer, case.id in reached)
+        out[case.id] = CaseContext(case, visit, customer, codes.get(case.store_id, ""), history_rows, facts,
+                                   attempt_facts(history_rows))
+    return out
 
 
 def update_rule(session: Session, ctx: CaseContext, now: datetime, settings: Settings) -> bool:
@@ -88,9 +106,10 @@ def refresh_rule(session: Session, case: FollowupCase, settings: Settings, now: 
     return update_rule(session, load_context(session, case), now, settings)
 
 
-def plan_case(session: Session, case: FollowupCase, settings: Settings, now: datetime) -> Decision:
+def plan_case(session: Session, case: FollowupCase, settings: Settings, now: datetime,
+              ctx: CaseContext | None = None) -> Decision:
     """Decide and record the next step for one case; the caller commits."""
-    ctx = load_context(session, case)
+    ctx = ctx or load_context(session, case)
     customer, rows = ctx.customer, ctx.rows
     store = settings.stores[ctx.store_code]
     holidays = default_calendar() if store.policy.skip_holidays else None
@@ -130,8 +149,9 @@ def plan_due_cases(session: Session, settings: Settings, now: datetime, *, limit
         .limit(limit)
         .with_for_update(skip_locked=True)
     ).all()
+    contexts = load_contexts(session, cases)
     for case in cases:
-        plan_case(session, case, settings, now)
+        plan_case(session, case, settings, now, contexts[case.id])
     return len(cases)
 
 
@@ -143,4 +163,5 @@ def sweep_deadlines(session: Session, settings: Settings, now: datetime, *, limi
         .order_by(FollowupCase.deadline_at)
         .limit(limit)
     ).all()
-    return sum(update_rule(session, load_context(session, case), now, settings) for case in cases)
+    contexts = load_contexts(session, cases)
+    return sum(update_rule(session, contexts[case.id], now, settings) for case in cases)
