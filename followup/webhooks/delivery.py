@@ -24,9 +24,9 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from .. import audit
@@ -142,22 +142,37 @@ def deliver_due(rt: Runtime, now: datetime, *, poster: Poster | None = None, rng
             d.next_try_at = now + lease
         s.commit()
     waiting: set[tuple[int, int | None]] = set()  # (subscriber, case) with an earlier event not delivered
+    put_back: list[dict[str, Any]] = []  # not this pass: back to due, in order (one UPDATE at the end)
+    cases = {d_id: case_id for d_id, case_id in _case_of(rt, [p[0] for p in plan])}
     for delivery_id, subscriber_id, due_at in plan:
+        key = (subscriber_id, cases.get(delivery_id))
+        if subscriber_id in counts.broken or (key[1] is not None and key in waiting):
+            put_back.append({"id": delivery_id, "next_try_at": due_at})
+            if key[1] is not None:
+                waiting.add(key)
+            continue
         with rt.sessions() as s:
             d = s.get_one(WebhookDelivery, delivery_id)
             event = s.get_one(WebhookEvent, d.event_id)
-            key = (subscriber_id, event.case_id)
-            if subscriber_id in counts.broken or (event.case_id is not None and key in waiting):
-                d.next_try_at = due_at  # not this pass: back to due, in order
-                s.commit()
-                if event.case_id is not None:
-                    waiting.add(key)
-                continue
             ok = send_one(s, d, event, rt.settings.webhook_timeout, poster, now, rng, counts)
             s.commit()
-        if not ok and event.case_id is not None:
+        if not ok and key[1] is not None:
             waiting.add(key)
+    if put_back:
+        with rt.sessions() as s:
+            s.execute(update(WebhookDelivery), put_back)
+            s.commit()
     return counts.as_dict()
+
+
+def _case_of(rt: Runtime, delivery_ids: list[int]) -> list[tuple[int, int | None]]:
+    if not delivery_ids:
+        return []
+    with rt.sessions() as s:
+        rows = s.execute(select(WebhookDelivery.id, WebhookEvent.case_id)
+                         .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
+                         .where(WebhookDelivery.id.in_(delivery_ids))).all()
+    return [(r[0], r[1]) for r in rows]
 
 
 _POSTER: HttpPoster | None = None
