@@ -17,8 +17,8 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 ## make run: migrate, load the demo, serve the panel and Twilio endpoints on :5000 with the scheduler
 run: $(STAMP)
-	$(BIN)/followup db upgrade
-	$(BIN)/followup dev --host 127.0.0.1 --port 5000
+	FOLLOWUP_CONFIG=$${FOLLOWUP_CONFIG:-config/demo.toml} $(BIN)/followup db upgrade
+	FOLLOWUP_CONFIG=$${FOLLOWUP_CONFIG:-config/demo.toml} $(BIN)/followup dev --host 127.0.0.1 --port 5000
 
 ## make test: lint, types and the whole suite (SQLite and PostgreSQL)
 test: $(STAMP) system-packages lint typecheck

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import subprocess
@@ -13,9 +14,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .accounts import add_user
+from .campaigns.dispatcher import DispatchCounts, dispatch_one
+from .campaigns.planner import plan_case
 from .campaigns.post_service import accept_visit
+from .channels.sandbox import DemoCustomers, SandboxChannel
 from .intake.records import VisitRow
-from .models import Advisor, User, Visit
+from .models import Advisor, ContactAttempt, FollowupCase, User, Visit
 from .runtime import Runtime, sync_stores
 
 DEMO_PASSWORD = "followup-demo"
@@ -57,6 +61,36 @@ def demo_rows(store_code: str, now: datetime, count: int = 60, seed: int = 7) ->
     return rows
 
 
+def history_rows(store_code: str, now: datetime, count: int = 60, seed: int = 11) -> list[VisitRow]:
+    """Visits of the past month (delivered 3 to 30 days ago): the advisors' month already has scores."""
+    rows = demo_rows(store_code, now, count, seed)
+    rng = random.Random(seed)
+    return [dataclasses.replace(r, ro_number=r.ro_number.replace("DEMO", "HIST"),
+                                delivered_at=now - timedelta(days=3 + 27 * rng.random()))
+            for r in rows]
+
+
+def play_history(session: Session, rt: Runtime, case: FollowupCase, delivered: datetime) -> None:
+    """Follow one past visit up as the engine did then: the planner plans, the dispatcher calls the
+    simulated customer (the same :class:`DemoCustomers` as the live demo), the answers are recorded,
+    scored and, when unhappy, a complaint opened. Stops at a letter (the post takes its time)."""
+    channel = SandboxChannel(DemoCustomers(seed=97))
+    at = delivered
+    for _ in range(8):
+        plan_case(session, case, rt.settings, at)
+        row = session.scalar(select(ContactAttempt).where(ContactAttempt.case_id == case.id,
+                                                          ContactAttempt.status == "planned",
+                                                          ContactAttempt.channel != "letter"))
+        if row is None or case.state == "closed" or row.due_at is None:
+            return
+        at = max(at, row.due_at)
+        counts = DispatchCounts(worker="demo-history")
+        row.status, row.claimed_by = "dispatching", counts.worker
+        dispatch_one(session, row.id, channel, rt.settings, at, counts)
+        session.flush()
+        at += timedelta(seconds=1)
+
+
 def load_demo(session: Session, rt: Runtime) -> bool:
     """Load demo visits and users into an empty database; False when it already has visits."""
     if session.scalar(select(func.count()).select_from(Visit)):
@@ -64,6 +98,11 @@ def load_demo(session: Session, rt: Runtime) -> bool:
     now = rt.clock.now()
     store_ids = sync_stores(session, rt.settings)
     code = next(iter(rt.settings.stores))
+    for row in sorted(history_rows(code, now), key=lambda r: r.delivered_at):
+        done = accept_visit(session, store_ids[code], rt.settings.stores[code], row, source="demo", actor="demo",
+                            now=row.delivered_at + timedelta(minutes=5))
+        if done.case is not None:
+            play_history(session, rt, done.case, row.delivered_at + timedelta(minutes=5))
     for row in demo_rows(code, now):
         accept_visit(session, store_ids[code], rt.settings.stores[code], row, source="demo", actor="demo", now=now)
     for username, role, _label in DEMO_USERS:
@@ -83,7 +122,7 @@ def run_dev(rt: Runtime, *, host: str, port: int) -> None:
     with rt.sessions() as s:
         if load_demo(s, rt):
             s.commit()
-            click.echo("demo data loaded: 60 visits for store " + next(iter(rt.settings.stores)))
+            click.echo("demo data loaded: 60 visits of the past month, followed up, and 60 new ones for store " + next(iter(rt.settings.stores)))
     click.echo(f"\nfollowup is running: http://{host}:{port}/  (sandbox channel: nothing leaves this machine)")
     click.echo(f"demo logins (password: {DEMO_PASSWORD}):")
     for username, _role, label in DEMO_USERS:

@@ -29,6 +29,9 @@ class Runtime:
 
 def build_runtime(settings: Settings | None = None, *, engine: Engine | None = None) -> Runtime:
     settings = settings or load_settings()
+    from .log_privacy import install as redact_logs  # no secret or full phone number in any log record
+
+    redact_logs(settings)
     engine = engine or make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     clock: Clock = TestClock(sessions) if settings.test_clock else SystemClock()

@@ -437,6 +437,27 @@ def _subscribers(raw: Mapping[str, Any], environ: Mapping[str, str]) -> tuple[Su
     return tuple(subs)
 
 
+def _web_concurrency(env_vars: Mapping[str, str]) -> int:
+    """``WEB_CONCURRENCY``: the number of gunicorn web workers (the Procfile passes it as ``--workers``)."""
+    text = env_vars.get("WEB_CONCURRENCY", "").strip()
+    if not text:
+        return 1
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError("WEB_CONCURRENCY", f"must be a whole number of web workers (1 or more), got {text!r}")
+    return int(text)
+
+
+def check_web_workers(env: str, database_url: str, workers: int, *, key: str = "WEB_CONCURRENCY") -> None:
+    """Production on SQLite runs one web worker: several processes writing one SQLite file end in
+    "database is locked" errors under load. ``gunicorn.conf.py`` calls this with gunicorn's own
+    worker count (``key`` names where the count came from); the scheduler side is the worker lock."""
+    if env == "production" and database_url.startswith("sqlite") and workers > 1:
+        raise ConfigError(
+            key, f"{workers} web workers on SQLite: production on SQLite runs one (set WEB_CONCURRENCY=1) "
+            "or use PostgreSQL (DATABASE_URL=postgresql+psycopg://...)"
+        )
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the configuration; raise :class:`ConfigError` on the first wrong value."""
     env_vars = dict(os.environ if environ is None else environ)
@@ -480,7 +501,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     try:
         make_url(database_url)
     except ArgumentError:
-        raise ConfigError("DATABASE_URL", f"not a database URL: {database_url!r}") from None
+        shown = re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", database_url)  # never echo a password
+        raise ConfigError("DATABASE_URL", f"not a database URL: {shown!r}") from None
+    if env == "production":
+        check_web_workers(env, database_url, _web_concurrency(env_vars), key="WEB_CONCURRENCY")
 
     app = _table(raw, "app", "app")
     lang = app.get("default_language", "zh")

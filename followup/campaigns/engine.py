@@ -7,9 +7,12 @@ more rows due (misfires are caught up, not skipped).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy.exc import DBAPIError
 
 from ..channels.base import Channel
 from ..channels.registry import build_channel
@@ -18,6 +21,8 @@ from ..runtime import Runtime
 from .dispatcher import DispatchCounts, claim, dispatch_one
 from .leases import lease_length, reclaim_expired, renew
 from .planner import plan_due_cases, sweep_deadlines
+
+log = logging.getLogger("followup.engine")
 
 #: rows handled per step of one tick; a larger backlog is worked through over several ticks
 BATCH = 500
@@ -41,12 +46,16 @@ def dispatch_contacts(rt: Runtime, now: datetime, channel: Channel, *, worker: s
     counts.due = len(ids)
     heartbeat = monotonic()
     for attempt_id in ids:
-        with rt.sessions() as s:
-            dispatch_one(s, attempt_id, channel, rt.settings, now, counts)
-            if monotonic() - heartbeat > lease_length().total_seconds() / 3:
-                renew(s, counts.worker)  # still alive: keep the rest of the batch
-                heartbeat = monotonic()
-            s.commit()
+        try:
+            with rt.sessions() as s:
+                dispatch_one(s, attempt_id, channel, rt.settings, now, counts)
+                if monotonic() - heartbeat > lease_length().total_seconds() / 3:
+                    renew(s, counts.worker)  # still alive: keep the rest of the batch
+                    heartbeat = monotonic()
+                s.commit()
+        except DBAPIError as exc:  # connection lost mid-row (#10 fault 4): rolled back, its lease brings it back
+            log.error("attempt %s: database error, rolled back until its lease runs out: %s", attempt_id, exc)
+            counts.errors += 1
     # Results of this pass (a failed call, a delivered SMS) are planned at once, not next tick.
     with rt.sessions() as s:
         planned += plan_due_cases(s, rt.settings, now, limit=batch)
@@ -94,7 +103,10 @@ def duties(rt: Runtime, channel: Channel | None = None, *, worker: str | None = 
         from ..letters.demo import demo_post_room  # `make run`: batches are mailed at once
 
         letters["demo_post_room"] = demo_post_room
-    return {"dispatch": dispatch, "escalate": escalate, **letters, "webhooks": webhooks}
+    from .provider_status import kept_callbacks  # Twilio callbacks that came before their SID was saved
+
+    return {"dispatch": dispatch, "twilio_callbacks": kept_callbacks, "escalate": escalate, **letters,
+            "webhooks": webhooks}
 
 
 def run_tick(rt: Runtime, channel: Channel | None = None, *, worker: str | None = None,

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from ..models import ContactAttempt, Customer, FollowupCase, Visit
 from .policy import AttemptFacts, CaseFacts
+from .three_day_rule import MISSED_WINDOW
 
 #: a letter needs at least this much of an address, and at most what fits the envelope window
 ADDRESS_MIN, ADDRESS_MAX = 6, 120
@@ -44,6 +45,7 @@ def attempt_facts(attempts: Sequence[ContactAttempt]) -> list[AttemptFacts]:
             started_at=a.started_at,
             ended_at=a.ended_at,
             callback_at=a.callback_at,
+            missed_window=a.reason == MISSED_WINDOW,
         )
         for a in attempts
     ]

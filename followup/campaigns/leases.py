@@ -21,7 +21,7 @@ from typing import Protocol, runtime_checkable
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..channels.base import Channel, Contact, Sent
+from ..channels.base import Channel, Contact, Sent, TransientError
 from ..clock import wall_clock
 from ..models import ContactAttempt, Customer, FollowupCase, Store, Visit
 from ..settings import Settings
@@ -56,7 +56,8 @@ def renew(session: Session, worker: str) -> int:
 def reclaim_expired(sessions: sessionmaker[Session], channel: Channel, settings: Settings, now: datetime,
                     *, limit: int = 500) -> dict[str, int]:
     """Resolve rows whose worker died: record what the provider did, or plan them again."""
-    from .dispatcher import _record
+    from . import sms_survey
+    from .dispatcher import SURVEY_SMS_KINDS, _maker, _record
 
     counts = {"reclaimed": 0, "reconciled": 0}
     with sessions() as s:
@@ -73,13 +74,22 @@ def reclaim_expired(sessions: sessionmaker[Session], channel: Channel, settings:
             customer = s.get_one(Customer, visit.customer_id)
             code = s.scalar(select(Store.code).where(Store.id == case.store_id)) or ""
             contact = Contact(a.id, case.id, a.channel, a.kind, a.destination, customer.language, code)
-            sent = channel.lookup(contact, a.created_at) if isinstance(channel, Reconcilable) else None
+            # Sent no earlier than it fell due (nor was created): older calls to the number are not it.
+            since = max(a.created_at, a.due_at or a.created_at)
+            try:
+                sent = channel.lookup(contact, since) if isinstance(channel, Reconcilable) else None
+            except TransientError:
+                continue  # the provider cannot tell now: the row waits, never a blind second call
             if sent is None:
                 a.status, a.claimed_by, a.lease_until, a.reason = "planned", None, None, "lease_expired"
                 counts["reclaimed"] += 1
                 continue
             ref = {"store_code": code, "ro_number": visit.ro_number}
-            _record(s, a, case, customer, sent, settings, now, ref, channel.name, None)
+            _record(s, a, case, customer, sent, settings, now, ref, _maker(channel, contact), None)
+            if a.channel == "sms" and a.kind in SURVEY_SMS_KINDS and not sent.answers and case.state != "closed":
+                # the survey SMS went out: its replies go to a response waiting at its question
+                sms_survey.begin(s, case, a.kind, sms_survey.question_to_send(s, case, a.kind, settings),
+                                 settings, now)
             counts["reconciled"] += 1
         s.commit()
     return counts

@@ -55,6 +55,8 @@ class AttemptFacts:
     started_at: datetime | None
     ended_at: datetime | None
     callback_at: datetime | None = None  # the time the customer asked to be called back
+    #: moved to a later window because no tick came while it was due (an outage): the system's delay (R8)
+    missed_window: bool = False
 
 
 @dataclass(frozen=True)

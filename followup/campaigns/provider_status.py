@@ -3,10 +3,18 @@
 A call's final status ends its attempt through :func:`dispatcher.finish_call`, the one place a
 call outcome is recorded; an SMS that was ``undelivered``/``failed`` sends the case on to the
 letter (R4).
+
+A callback whose SID no attempt carries yet is **kept**, never dropped: Twilio can call back
+before the worker has committed the SID it was just given, or after that worker died in between
+(the crash window of issue #10). It is stored ``pending`` with its parameters and the attempt id of
+its URL; :func:`apply_kept` (the worker's ``twilio_callbacks`` duty) applies it once an attempt
+has that SID — saved by the worker, or found by the reconciler after the crash.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -15,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from ..channels.twilio_sms import NOT_DELIVERED
 from ..channels.twilio_sms import STATUS_RANK as SMS_RANK
+from ..channels.twilio_voice import STATUS_RANK as CALL_RANK
 from ..channels.twilio_voice import call_outcome
 from ..models import (
     ContactAttempt,
@@ -27,20 +36,30 @@ from ..models import (
     TwilioCallback,
     Visit,
 )
+from ..runtime import Runtime
 from ..settings import Settings
 from . import survey_progress as progress
 from .dispatcher import finish_call
 from .sms_survey import latest_open
 
+log = logging.getLogger("followup.twilio")
+
 #: the customer's callback slots (IVR: 1 this evening, 2 tomorrow morning, 3 tomorrow afternoon), local time
 CALLBACK_SLOTS = {1: (0, 18, 0), 2: (1, 9, 30), 3: (1, 15, 0)}
 
 
-def first_time(session: Session, sid: str, status: str, kind: str, now: datetime) -> bool:
-    """Record that (sid, status) arrived; False when it had arrived before (a repeated callback)."""
+def first_time(session: Session, sid: str, status: str, kind: str, now: datetime, *,
+               keep: dict[str, str] | None = None, attempt_id: int | None = None) -> bool:
+    """Record that (sid, status) arrived; False when it had arrived before (a repeated callback).
+
+    With ``keep`` the callback is stored pending, with these parameters, to be applied later.
+    """
+    row = TwilioCallback(sid=sid, status=status, kind=kind, received_at=now)
+    if keep is not None:
+        row.pending, row.params, row.attempt_id = True, json.dumps(keep, ensure_ascii=False), attempt_id
     try:
         with session.begin_nested():
-            session.add(TwilioCallback(sid=sid, status=status, kind=kind, received_at=now))
+            session.add(row)
     except IntegrityError:
         return False
     return True
@@ -56,16 +75,27 @@ def callback_time(slot: int | None, now: datetime, tz: object) -> datetime | Non
     return max(at, now)
 
 
-def call_status(session: Session, settings: Settings, params: dict[str, str], now: datetime) -> str:
-    """Handle one call status callback; returns what happened (for logs and tests)."""
+def call_status(session: Session, settings: Settings, params: dict[str, str], now: datetime,
+                attempt_id: int | None = None) -> str:
+    """Handle one call status callback; returns what happened (for logs and tests).
+
+    ``attempt_id`` is the ``attempt`` of the callback URL: kept with a callback that comes first.
+    """
     sid, status = params.get("CallSid", ""), params.get("CallStatus", "")
     if not sid or not status:
         return "ignored: no CallSid/CallStatus"
     a = session.scalar(select(ContactAttempt).where(ContactAttempt.provider_id == sid))
     if a is None or a.channel != "call":
-        return "unknown call"  # not remembered: a repeat after our own commit must still count
+        if not first_time(session, sid, status, "call", now, keep=params, attempt_id=attempt_id):
+            return "duplicate"
+        return "kept"  # no attempt has this SID yet: applied once one has (apply_kept)
     if not first_time(session, sid, status, "call", now):
         return "duplicate"
+    return _apply_call(session, settings, a, sid, status, params, now)
+
+
+def _apply_call(session: Session, settings: Settings, a: ContactAttempt, sid: str, status: str,
+                params: dict[str, str], now: datetime) -> str:
     if a.status == "done":
         return "already final"  # a late or reordered callback never moves a call backwards
     ivr = session.scalar(select(IvrCall).where(IvrCall.call_sid == sid))
@@ -74,6 +104,9 @@ def call_status(session: Session, settings: Settings, params: dict[str, str], no
     outcome = call_outcome(status, params.get("AnsweredBy"), choice=ivr.choice if ivr else None,
                            answered_any=bool(answers), error_code=params.get("ErrorCode"))
     if outcome is None:
+        if status not in CALL_RANK:
+            log.warning("call %s: unknown CallStatus %r kept, nothing changed", sid, status[:30])
+            return f"unknown status: {status}"
         return f"progress: {status}"
     case = session.get_one(FollowupCase, a.case_id)
     visit = session.get_one(Visit, case.visit_id)
@@ -92,7 +125,8 @@ def call_status(session: Session, settings: Settings, params: dict[str, str], no
     return outcome
 
 
-def sms_status(session: Session, settings: Settings, params: dict[str, str], now: datetime) -> str:
+def sms_status(session: Session, settings: Settings, params: dict[str, str], now: datetime,
+               attempt_id: int | None = None) -> str:
     """Handle one SMS status callback; ``undelivered``/``failed`` sends the case on to the letter."""
     sid = params.get("MessageSid") or params.get("SmsSid") or ""
     status = params.get("MessageStatus") or params.get("SmsStatus") or ""
@@ -100,9 +134,16 @@ def sms_status(session: Session, settings: Settings, params: dict[str, str], now
         return "ignored: no MessageSid/MessageStatus"
     a = session.scalar(select(ContactAttempt).where(ContactAttempt.provider_id == sid))
     if a is None or a.channel != "sms":
-        return "unknown message"
+        if not first_time(session, sid, status, "sms", now, keep=params, attempt_id=attempt_id):
+            return "duplicate"
+        return "kept"
     if not first_time(session, sid, status, "sms", now):
         return "duplicate"
+    return _apply_sms(session, a, sid, status, params, now)
+
+
+def _apply_sms(session: Session, a: ContactAttempt, sid: str, status: str, params: dict[str, str],
+               now: datetime) -> str:
     current = SMS_RANK.get(a.outcome or "", 0)
     if SMS_RANK.get(status, -1) <= current or current >= SMS_RANK["delivered"]:
         return "stale"  # never backwards, and a final status is final
@@ -123,3 +164,37 @@ def sms_status(session: Session, settings: Settings, params: dict[str, str], now
         resp.status, resp.current_question = "incomplete", None
     case.next_check_at = now  # the planner queues the letter (R4.2)
     return status
+
+
+def apply_kept(session: Session, settings: Settings, now: datetime, *, limit: int = 500) -> int:
+    """Apply every kept callback whose SID an attempt now carries, oldest first; how many.
+
+    A kept callback nobody ever claims stays stored (pending) for staff and audits.
+    """
+    rows = session.execute(
+        select(TwilioCallback, ContactAttempt)
+        .join(ContactAttempt, ContactAttempt.provider_id == TwilioCallback.sid)
+        .where(TwilioCallback.pending.is_(True))
+        .order_by(TwilioCallback.id)
+        .limit(limit)
+        .with_for_update(of=TwilioCallback, skip_locked=True)
+    ).all()
+    for cb, a in rows:
+        cb.pending = False
+        params = json.loads(cb.params or "{}")
+        if cb.kind == "call" and a.channel == "call":
+            result = _apply_call(session, settings, a, cb.sid, cb.status, params, now)
+        elif cb.kind == "sms" and a.channel == "sms":
+            result = _apply_sms(session, a, cb.sid, cb.status, params, now)
+        else:
+            result = "not a match"
+        log.info("kept %s callback %s %s applied: %s", cb.kind, cb.sid, cb.status, result)
+    return len(rows)
+
+
+def kept_callbacks(rt: Runtime, now: datetime) -> dict[str, int]:
+    """The worker's ``twilio_callbacks`` duty: apply the kept callbacks whose SID is now known."""
+    with rt.sessions() as s:
+        applied = apply_kept(s, rt.settings, now)
+        s.commit()
+    return {"callbacks_applied": applied}

@@ -8,7 +8,8 @@ started. Once the deadline has passed without that, it is **breached**, with one
 * ``no_phone``: there was no phone the rules allow to call (no valid mobile or landline, the
   customer is do-not-call, or the number turned out invalid);
 * ``system_delay``: a contact due before the deadline was not dispatched in time (not started by
-  the deadline, or started more than ``transient_give_up`` after it was due), or nothing was
+  the deadline, or started more than ``transient_give_up`` after it was due; or it fell due while
+  no tick came — an outage — and was moved to a window after the deadline), or nothing was
   planned at all;
 * ``insufficient_window``: otherwise, when the plan ran out of time: a call or the fallback was
   planned at or after the deadline because the calling windows could not hold every attempt.
@@ -23,6 +24,10 @@ from datetime import datetime
 
 from ..settings import ContactPolicy
 from .policy import FAILED_CALL_OUTCOMES, FALLBACK_KINDS, AttemptFacts, CaseFacts, fallback_started
+
+#: ``ContactAttempt.reason`` of a row the dispatcher moved to a later window because no tick came
+#: while it was due (the worker was down or behind); its ``due_at`` is then the new, later time
+MISSED_WINDOW = "missed_window"
 
 #: call outcomes that mean the customer was reached (R8)
 REACHING_CALL_OUTCOMES = frozenset({"answered", "declined", "callback_requested"})
@@ -71,6 +76,8 @@ def _met_at(case: CaseFacts, history: Sequence[AttemptFacts], policy: ContactPol
 
 def _delayed(a: AttemptFacts, deadline: datetime, policy: ContactPolicy) -> bool:
     """A contact due before the deadline that the system did not dispatch in time."""
+    if a.missed_window and (a.started_at is None or a.started_at >= deadline):
+        return True  # it was due while no tick came (an outage) and went out too late, or not at all
     if a.due_at is None or a.due_at >= deadline:
         return False
     if a.started_at is None or a.started_at >= deadline:

@@ -67,6 +67,14 @@ class TwilioChannels:
     def send(self, contact: Contact, now: datetime) -> Sent:
         return self.route(contact).send(contact, now)
 
+    def lookup(self, contact: Contact, since: datetime) -> Sent | None:
+        """After a worker died mid-send: the call or SMS Twilio has for this contact, if any
+        (:class:`~followup.campaigns.leases.Reconcilable`). A letter only ever queued: None."""
+        route = self.route(contact)
+        if route is self.voice:
+            return self.voice.lookup(contact, since)
+        return self.sms.lookup(contact, since) if route is self.sms else None
+
 
 def build_channel(settings: Settings, *, demo: bool = False) -> Channel:
     """The channel for this process: sandbox (demo customers when ``demo``) or Twilio."""

@@ -8,7 +8,8 @@ from twilio.rest import Client
 
 from ..settings import Settings
 from .base import Contact, Sent
-from .twilio_errors import classify
+from .twilio_http import BaseUrlHttpClient
+from .twilio_once import LOOKUP_LIMIT, Unconfirmed, lookup_error, oldest_since
 
 #: MessageStatus order: a late ``sent`` never overwrites ``delivered``
 STATUS_RANK = {"accepted": 0, "scheduled": 0, "queued": 0, "sending": 1, "sent": 2,
@@ -25,16 +26,32 @@ class TwilioSms:
     def __init__(self, settings: Settings, client: Client) -> None:
         self.settings = settings
         self.client = client
+        self.unconfirmed = Unconfirmed()
 
     def status_url(self, attempt_id: int) -> str:
         return f"{self.settings.public_base_url}/twilio/sms/status?attempt={attempt_id}"
 
     def send(self, contact: Contact, now: datetime) -> Sent:
-        try:
+        """Send the SMS once (see :mod:`.twilio_once`); delivery comes by status callback."""
+
+        def create() -> str:
             msg = self.client.api.v2010.account.messages.create(
                 to=contact.to or "", from_=self.settings.twilio.from_number or "", body=contact.body or "",
                 status_callback=self.status_url(contact.attempt_id),
             )
+            return str(msg.sid)
+
+        http = self.client.http_client
+        assert isinstance(http, BaseUrlHttpClient)
+        return self.unconfirmed.send(contact, now, create, self.lookup, f"SMS for attempt {contact.attempt_id}",
+                                     http, self.settings.twilio.request_timeout)
+
+    def lookup(self, contact: Contact, since: datetime) -> Sent | None:
+        """The SMS we sent to ``contact.to`` at or after ``since`` (REST-created, not a TwiML reply)."""
+        try:
+            messages = self.client.api.v2010.account.messages.list(
+                to=contact.to or "", from_=self.settings.twilio.from_number or "", limit=LOOKUP_LIMIT)
         except Exception as exc:
-            raise classify(exc, f"SMS for attempt {contact.attempt_id}") from exc
-        return Sent(provider_id=msg.sid)
+            raise lookup_error(exc, f"looking up the SMS of attempt {contact.attempt_id}") from exc
+        sid = oldest_since(messages, since)
+        return Sent(provider_id=sid) if sid else None

@@ -13,7 +13,9 @@ from twilio.rest import Client
 
 from ..settings import Settings
 from .base import Contact, Sent
-from .twilio_errors import INVALID_NUMBER_CODES, classify
+from .twilio_errors import INVALID_NUMBER_CODES
+from .twilio_http import BaseUrlHttpClient
+from .twilio_once import LOOKUP_LIMIT, Unconfirmed, lookup_error, oldest_since
 
 #: Twilio CallStatus -> outcome (CONTRACT §4). ``completed`` is refined by who answered and what
 #: they pressed; the other statuses (queued, initiated, ringing, in-progress) are not final.
@@ -61,20 +63,36 @@ class TwilioVoice:
     def __init__(self, settings: Settings, client: Client) -> None:
         self.settings = settings
         self.client = client
+        self.unconfirmed = Unconfirmed()
 
     def urls(self, attempt_id: int) -> dict[str, str]:
         base = f"{self.settings.public_base_url}/twilio/voice"
         return {"url": f"{base}/answer?attempt={attempt_id}", "status_callback": f"{base}/status?attempt={attempt_id}"}
 
     def send(self, contact: Contact, now: datetime) -> Sent:
+        """Place the call once (see :mod:`.twilio_once`); its outcome comes by status callback."""
         tw = self.settings.twilio
         urls = self.urls(contact.attempt_id)
-        try:
+
+        def create() -> str:
             call = self.client.api.v2010.account.calls.create(
                 to=contact.to or "", from_=tw.from_number or "", url=urls["url"], method="POST",
                 status_callback=urls["status_callback"], status_callback_method="POST",
                 status_callback_event=PROGRESS_EVENTS, machine_detection="Enable", timeout=tw.ring_timeout,
             )
-        except Exception as exc:  # sorted into transient / permanent; anything else re-raised
-            raise classify(exc, f"call for attempt {contact.attempt_id}") from exc
-        return Sent(provider_id=call.sid)
+            return str(call.sid)
+
+        http = self.client.http_client
+        assert isinstance(http, BaseUrlHttpClient)
+        return self.unconfirmed.send(contact, now, create, self.lookup, f"call for attempt {contact.attempt_id}",
+                                     http, tw.request_timeout)
+
+    def lookup(self, contact: Contact, since: datetime) -> Sent | None:
+        """The call we placed to ``contact.to`` at or after ``since``, if Twilio has one (after a crash)."""
+        try:
+            calls = self.client.api.v2010.account.calls.list(
+                to=contact.to or "", from_=self.settings.twilio.from_number or "", limit=LOOKUP_LIMIT)
+        except Exception as exc:
+            raise lookup_error(exc, f"looking up the call of attempt {contact.attempt_id}") from exc
+        sid = oldest_since(calls, since)
+        return Sent(provider_id=sid) if sid else None

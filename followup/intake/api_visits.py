@@ -14,7 +14,7 @@ from ..campaigns.case_record import redact_phones
 from ..campaigns.post_service import accept_visit
 from ..runtime import sync_stores
 from ..settings import Settings
-from .payload import API_FIELD_PATHS, api_visit_to_raw
+from .payload import API_FIELD_PATHS, api_visit_to_raw, unknown_fields
 from .records import RowError, VisitRow
 from .validate import validate_row
 
@@ -105,7 +105,8 @@ def accept_api_visits(
         return [], errors
     store_ids = sync_stores(session, settings)
     results = []
-    for row in rows:
+    ignored = {index: unknown_fields(item) for index, item in enumerate(items)}
+    for index, row in enumerate(rows):
         acc = accept_visit(
             session, store_ids[row.store_code], settings.stores[row.store_code], row,
             source=f"api:{token_name}", actor=f"api:{token_name}", now=now,
@@ -116,6 +117,7 @@ def accept_api_visits(
                 "ro_number": row.ro_number,
                 "created": acc.created,
                 "case_state": acc.case.state if acc.case else None,
+                **({"ignored_fields": ignored[index]} if ignored[index] else {}),
             }
         )
     return results, []

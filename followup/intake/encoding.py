@@ -85,6 +85,27 @@ def _check_gb18030(path: Path) -> None:
         raise UnusableFile(_unknown_encoding("the text does not look like Chinese"))
 
 
+def _refuse_mixed(path: Path) -> None:
+    """Refuse a file that is not UTF-8 as a whole but has lines of UTF-8 Chinese (two exports pasted
+    together): read as GB18030 those lines would become wrong characters, silently."""
+    utf8_line = other_line = None
+    with path.open("rb") as stream:
+        for number, line in enumerate(stream, start=1):  # GB18030 never uses the byte 0x0A inside a character
+            if line.isascii():
+                continue
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError:
+                other_line = other_line or number
+            else:
+                # GBK bytes form valid UTF-8 with a Chinese character only by rare chance (line by line)
+                if utf8_line is None and any("\u4e00" <= ch <= "\u9fff" for ch in text):
+                    utf8_line = number
+            if utf8_line and other_line:
+                raise UnusableFile(_unknown_encoding(f"mixed encodings: line {utf8_line} is UTF-8, "
+                                                     f"line {other_line} is not"))
+
+
 def _unknown_encoding(detail: str) -> str:
     return f"unsupported text encoding ({detail}): save the file as CSV in UTF-8 or GB18030/GBK"
 
@@ -102,5 +123,6 @@ def detect_encoding(path: Path) -> str:
         raise UnusableFile("empty file: no header row")
     if _check_utf8(path):
         return "utf-8-sig" if head.startswith(_UTF8_BOM) else "utf-8"
+    _refuse_mixed(path)
     _check_gb18030(path)
     return "gb18030"

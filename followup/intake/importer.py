@@ -40,6 +40,10 @@ class ImportReport:
     cases_opened: int = 0
     excluded: int = 0
     errors: list[RowError] = field(default_factory=list)
+    #: accepted rows that repeat an earlier row's (store, RO number) in the same file: the later
+    #: row updated the visit (as importing it again would); counted in the summary, never rejected
+    #: (the shared samples' rule: "a repeat updates, it is not an error")
+    repeated: list[RowError] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
     dry_run: bool = False
     #: rows that passed validation
@@ -75,7 +79,8 @@ class ImportReport:
             f"{self.path.name}: {self.rows} rows, {verb} {self.created} new and {self.updated} updated visits, "
             f"{self.cases_opened} follow-up cases opened, {self.excluded} excluded service type(s), "
             f"{self.rejected_rows} rows rejected"
-        )
+        ) + (f"; {len(self.repeated)} rows repeated an earlier RO number of the file and updated that visit"
+             if self.repeated else "")
 
 
 def import_visits(
@@ -106,6 +111,7 @@ def import_visits(
         with sessions() as session:
             store_ids = sync_stores(session, settings)
             pending: list[VisitRow] = []
+            first_rows: dict[int, int] = {}
 
             def flush_batch() -> None:
                 if pending and not dry_run:
@@ -124,6 +130,7 @@ def import_visits(
                     else:
                         report.valid += 1
                         pending.append(result)
+                        _note_repeat(first_rows, result, report)
                     if len(pending) >= BATCH:
                         flush_batch()
                     if progress and report.rows % BATCH == 0:
@@ -145,6 +152,15 @@ def import_visits(
             else:
                 session.commit()
     return report
+
+
+def _note_repeat(first_rows: dict[int, int], row: VisitRow, report: ImportReport) -> None:
+    """Remember where each (store, RO number) first appeared; note a later row that repeats it."""
+    key = hash((row.store_code, row.ro_number))  # an int per row keeps a large file's memory small
+    first = first_rows.setdefault(key, row.row)
+    if first != row.row:
+        report.repeated.append(RowError(row.row, "ro_number", f"same RO number as row {first} of this "
+                                                              "file; this later row updated that visit"))
 
 
 def _accept_batch(

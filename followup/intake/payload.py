@@ -41,6 +41,20 @@ def _check(field: str, value: object) -> str | None:
     return "must be a string or a whole number" if field in _INTEGER_OK else "must be a string"
 
 
+def unknown_fields(obj: object) -> list[str]:
+    """The paths of keys the API does not know (``"note"``, ``"customer.wechat"``): ignored, but named
+    back to the sender so that a misspelt field (``"adress"``) does not vanish unnoticed."""
+    if not isinstance(obj, Mapping):
+        return []
+    known = set(API_FIELD_PATHS.values())
+    found = [str(k) for k in obj if str(k) not in known and k not in _NESTED]
+    for name in _NESTED:
+        part = obj.get(name)
+        if isinstance(part, Mapping):
+            found += [f"{name}.{k}" for k in part if f"{name}.{k}" not in known]
+    return sorted(found)
+
+
 def api_visit_to_raw(obj: object) -> tuple[dict[str, object], list[tuple[str, str]]]:
     """Flatten one API visit object into ``({canonical field: raw value}, type errors)``.
 

@@ -128,6 +128,10 @@ class Table:
         self.close()
 
 
+#: the largest file accepted (about 300,000 visits): larger ones are refused before any row is read
+MAX_FILE_BYTES = 50 * 2**20
+
+
 def open_table(path: str | Path, *, store_given: bool = False) -> Table:
     """Open a CSV or XLSX visits file, check it as a whole and map its header row.
 
@@ -136,6 +140,10 @@ def open_table(path: str | Path, *, store_given: bool = False) -> Table:
     """
     file = Path(path)
     kind = sniff_kind(file)
+    size = file.stat().st_size
+    if size > MAX_FILE_BYTES:  # a store's export is a few MB; this is a wrong file or years at once
+        raise UnusableFile(f"file too large ({size / 2**20:.0f} MB, at most {MAX_FILE_BYTES // 2**20} MB): "
+                           "split it into smaller files")
     if kind == "xlsx":
         workbook = XlsxWorkbook(file)
         return Table(file, "xlsx", None, workbook.records, store_given=store_given, workbook=workbook)

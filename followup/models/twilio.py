@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
 
 
 class TwilioCallback(Base):
-    """One (SID, status) Twilio reported; the unique key makes a repeated callback a no-op."""
+    """One (SID, status) Twilio reported; the unique key makes a repeated callback a no-op.
+
+    A callback whose SID no attempt carries yet (it beat the worker's commit, or the worker died
+    in between) is kept ``pending`` with its parameters and applied once the SID is known.
+    """
 
     __tablename__ = "twilio_callbacks"
-    __table_args__ = (UniqueConstraint("sid", "status"),)
+    __table_args__ = (UniqueConstraint("sid", "status"), Index("ix_twilio_callbacks_pending", "pending"))
     id: Mapped[int] = mapped_column(primary_key=True)
     #: CallSid or MessageSid
     sid: Mapped[str] = mapped_column(String(64))
@@ -23,6 +27,12 @@ class TwilioCallback(Base):
     #: call | sms
     kind: Mapped[str] = mapped_column(String(10))
     received_at: Mapped[datetime]
+    #: the ``attempt`` of the callback URL (set for kept callbacks)
+    attempt_id: Mapped[int | None]
+    #: the callback's form parameters as JSON (kept callbacks only)
+    params: Mapped[str | None] = mapped_column(Text)
+    #: kept, not applied yet: no attempt had this SID when it arrived
+    pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class IvrCall(Base):

@@ -32,6 +32,9 @@ def create_app(*, runtime: Runtime | None = None, settings: Settings | None = No
     )
     app.extensions["followup"] = rt
     csrf.init_app(app)
+    from .i18n import init_babel
+
+    init_babel(app)  # zh-CN first, ?lang=en; catalogues in followup/translations
 
     from . import health
     from .admin import views as admin_views

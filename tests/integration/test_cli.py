@@ -261,7 +261,7 @@ def test_users_add_again_changes_the_password(ready: Cli) -> None:
     [
         (("users", "add", "u2", "--role", "manager"), "short\n", "too short"),
         (("users", "add", "u2", "--role", "manager"), "", "too short"),
-        (("users", "add", "u2", "--role", "manager"), "password1\n", "too common"),
+        (("users", "add", "u2", "--role", "manager"), "Password12\n", "too common"),
         (("users", "add", "u2", "--role", "manager", "--store", "BJ99"), "a-good-pass-123\n", "BJ99"),
         (("users", "add", "has space", "--role", "manager"), "a-good-pass-123\n", "username"),
     ],

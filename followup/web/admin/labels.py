@@ -1,45 +1,47 @@
 """Readable English labels of the stored codes (states, outcomes, channels, audit actions).
 
-The pages show ``label(code)`` through the catalogue, so Chinese comes from ``catalogues.panel.ZH``
-like every other string; a test checks each label has its Chinese text.
+The pages show ``label(code)`` through the catalogue, so Chinese comes from the gettext catalogue
+(``followup/translations``) like every other string; a test checks each label has its Chinese text.
 """
 
 from __future__ import annotations
 
+from ..i18n import N_
+
 LABELS: dict[str, str] = {
     # case states and outcomes (CONTRACT §4)
-    "scheduled": "Scheduled", "calling": "Calling", "sms_survey": "SMS survey", "letter_queued": "Letter queued",
-    "letter_sent": "Letter sent", "complaint": "Complaint", "closed": "Closed",
-    "satisfied": "Satisfied", "declined": "Declined", "unreachable": "Unreachable", "opted_out": "Opted out",
-    "dissatisfied_closed": "Closed dissatisfied", "cancelled": "Cancelled",
+    "scheduled": N_("Scheduled"), "calling": N_("Calling"), "sms_survey": N_("SMS survey"), "letter_queued": N_("Letter queued"),
+    "letter_sent": N_("Letter sent"), "complaint": N_("Complaint"), "closed": N_("Closed"),
+    "satisfied": N_("Satisfied"), "declined": N_("Declined"), "unreachable": N_("Unreachable"), "opted_out": N_("Opted out"),
+    "dissatisfied_closed": N_("Closed dissatisfied"), "cancelled": N_("Cancelled"),
     # three-day rule and breach reasons (R8)
-    "pending": "Not decided yet", "met": "Met", "breached": "Breached", "late_intake": "Late intake",
-    "insufficient_window": "Insufficient window", "system_delay": "System delay", "no_phone": "No phone",
+    "pending": N_("Not decided yet"), "met": N_("Met"), "breached": N_("Breached"), "late_intake": N_("Late intake"),
+    "insufficient_window": N_("Insufficient window"), "system_delay": N_("System delay"), "no_phone": N_("No phone"),
     # channels and attempt statuses
-    "call": "Call", "sms": "SMS", "letter": "Letter", "ivr": "IVR", "web": "Web", "staff": "Staff call",
-    "planned": "Planned", "dispatching": "Sending", "in_progress": "In progress", "done": "Done",
-    "error": "Error", "queued": "Queued", "sent": "Sent", "delivered": "Delivered to the phone", "undelivered": "Undelivered",
-    "replied": "Replied", "returned": "Returned", "mailed": "Mailed",
+    "call": N_("Call"), "sms": N_("SMS"), "letter": N_("Letter"), "ivr": N_("IVR"), "web": N_("Web"), "staff": N_("Staff call"),
+    "planned": N_("Planned"), "dispatching": N_("Sending"), "in_progress": N_("In progress"), "done": N_("Done"),
+    "error": N_("Error"), "queued": N_("Queued"), "sent": N_("Sent"), "delivered": N_("Delivered to the phone"), "undelivered": N_("Undelivered"),
+    "replied": N_("Replied"), "returned": N_("Returned"), "mailed": N_("Mailed"),
     # call outcomes (R3)
-    "answered": "Answered", "no_answer": "No answer", "busy": "Busy", "failed": "Failed", "voicemail": "Voicemail",
-    "hung_up": "Hung up", "invalid_number": "Invalid number", "callback_requested": "Callback requested",
+    "answered": N_("Answered"), "no_answer": N_("No answer"), "busy": N_("Busy"), "failed": N_("Failed"), "voicemail": N_("Voicemail"),
+    "hung_up": N_("Hung up"), "invalid_number": N_("Invalid number"), "callback_requested": N_("Callback requested"),
     # service types
-    "maintenance": "Maintenance", "repair": "Repair", "warranty": "Warranty", "insurance": "Insurance/accident",
-    "quick": "Quick service", "internal": "Internal",
+    "maintenance": N_("Maintenance"), "repair": N_("Repair"), "warranty": N_("Warranty"), "insurance": N_("Insurance/accident"),
+    "quick": N_("Quick service"), "internal": N_("Internal"),
     # roles
-    "info_staff": "Information staff", "advisor": "Service advisor", "manager": "Manager", "admin": "Administrator",
+    "info_staff": N_("Information staff"), "advisor": N_("Service advisor"), "manager": N_("Manager"), "admin": N_("Administrator"),
     # SMS directions, customer flags, survey statuses
-    "in": "Received", "out": "Sent to customer", "do_not_call": "Do not call", "no_sms": "No SMS",
-    "no_contact": "No contact", "completed": "Completed", "incomplete": "Incomplete",
+    "in": N_("Received"), "out": N_("Sent to customer"), "do_not_call": N_("Do not call"), "no_sms": N_("No SMS"),
+    "no_contact": N_("No contact"), "completed": N_("Completed"), "incomplete": N_("Incomplete"),
     # timeline kinds
-    "attempt": "Contact", "survey": "Survey", "audit": "Log",
+    "attempt": N_("Contact"), "survey": N_("Survey"), "audit": N_("Log"),
     # audit actions worth a readable name; others show their code
-    "note.added": "Note", "pii.revealed": "Phone number revealed", "call.recorded": "Call recorded by staff",
-    "customer.marked": "Customer marked", "case.closed": "Case closed", "survey.completed": "Survey completed",
-    "three_day_rule.breached": "Three-day rule breached", "complaint.opened": "Complaint opened",
-    "case.opened": "Case opened", "visit.imported": "Visit imported",
-    "visit.created": "Visit received", "reminder": "Reminder", "resurvey": "Re-survey", "reply": "Reply",
-    "call.sent": "Call placed", "sms.sent": "SMS sent", "letter.sent": "Letter queued for the batch",
+    "note.added": N_("Note"), "pii.revealed": N_("Phone number revealed"), "call.recorded": N_("Call recorded by staff"),
+    "customer.marked": N_("Customer marked"), "case.closed": N_("Case closed"), "survey.completed": N_("Survey completed"),
+    "three_day_rule.breached": N_("Three-day rule breached"), "complaint.opened": N_("Complaint opened"),
+    "case.opened": N_("Case opened"), "visit.imported": N_("Visit imported"),
+    "visit.created": N_("Visit received"), "reminder": N_("Reminder"), "resurvey": N_("Re-survey"), "reply": N_("Reply"),
+    "call.sent": N_("Call placed"), "sms.sent": N_("SMS sent"), "letter.sent": N_("Letter queued for the batch"),
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from ... import audit
 from ...letters import panel
@@ -15,7 +16,6 @@ from ...letters.mailing import MailingError, mark_mailed, mark_printed, mark_ret
 from ...letters.paper_replies import record_paper_reply
 from ...models import BatchLetter
 from .. import db_session, runtime
-from ..catalogues import translate
 from ..i18n import current_language
 from .views import role_required
 
@@ -32,7 +32,7 @@ def _actor() -> str:
 
 
 def _say(message: str, kind: str = "ok") -> None:
-    flash(translate(message, current_language()), kind)
+    flash(gettext(message), kind)
 
 
 @bp.get("/")

@@ -13,13 +13,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, abort, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 
 from ...accounts import authenticate, end_sessions, login_locked, session_is_current, user_store_codes
 from ...campaigns.case_list import Viewer
 from ...models import User
 from .. import db_session, runtime
-from ..catalogues import translate
-from ..i18n import current_language
+from ..i18n import current_language, install_template_gettext
 from . import dashboard
 from .labels import label
 
@@ -27,18 +27,20 @@ bp = Blueprint("admin", __name__, template_folder="../templates")
 
 
 def init_app(app: Flask) -> None:
-    from . import cases, settings_pages
+    from . import cases, settings_pages, simulator
 
     app.register_blueprint(bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(settings_pages.bp)
+    simulator.init_app(app)
+    install_template_gettext(app)
 
     @app.context_processor
     def _inject() -> dict[str, Any]:
-        lang = current_language()
         return {
-            "_": lambda m: translate(m, lang), "lang": lang, "current_user": g.get("user"),
-            "label": lambda code: translate(label(code), lang),
+            "lang": current_language(), "current_user": g.get("user"),
+            "label": lambda code: gettext(label(code)) if code else "",
+            "sandbox": runtime().settings.channel_mode == "sandbox",
         }
 
     app.add_template_filter(local_time, "local")

@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFError
 from ...letters.render import long_date
 from ...letters.web_answers import SurveyPage, survey_page, take_web_survey
 from .. import db_session, runtime
-from ..catalogues import translate
+from ..i18n import translate
 
 bp = Blueprint("survey", __name__, template_folder="../templates")
 

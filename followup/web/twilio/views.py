@@ -2,13 +2,21 @@
 
 Every request's signature is checked first (403 when missing or wrong, nothing read or changed);
 then the view parses, calls one service function, commits and answers TwiML.
+
+When the database cannot be reached (a connection refused or cut, a lock held too long) the
+request is answered **503** with ``Retry-After`` and nothing is half-written (the transaction is
+rolled back): Twilio records the failure and its webhook retry (``rp=5xx`` connection override)
+or fallback URL brings the request again; a repeat is handled once (MessageSid, (SID, status)).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from flask import Blueprint, Response, abort, request
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from twilio.twiml.messaging_response import MessagingResponse
 
 from ...campaigns import ivr_survey, provider_status, sms_survey
@@ -25,6 +33,24 @@ def _check_signature() -> None:
     if not is_valid(request, settings.public_base_url, settings.twilio.auth_token):
         log.warning("refused %s: missing or wrong X-Twilio-Signature", request.path)
         abort(403)
+
+
+@bp.errorhandler(OperationalError)
+@bp.errorhandler(InterfaceError)
+@bp.errorhandler(PoolTimeout)
+def _database_unavailable(exc: Exception) -> Response:
+    with contextlib.suppress(Exception):  # the connection may be gone; the session closes at teardown
+        db_session().rollback()
+    log.error("database unavailable for %s: %s; answered 503 so that Twilio tries again",
+              request.path, type(exc).__name__)
+    return Response("database unavailable, try again", status=503, mimetype="text/plain",
+                    headers={"Retry-After": "30"})
+
+
+def _optional_attempt() -> int | None:
+    """The ``attempt`` of a status callback URL (kept with a callback that comes before its SID)."""
+    value = request.args.get("attempt", "")
+    return int(value) if value.isdigit() else None
 
 
 def _params() -> dict[str, str]:
@@ -61,7 +87,7 @@ def voice_gather() -> Response:
 @bp.post("/voice/status")
 def voice_status() -> Response:
     rt, s = runtime(), db_session()
-    result = provider_status.call_status(s, rt.settings, _params(), rt.clock.now())
+    result = provider_status.call_status(s, rt.settings, _params(), rt.clock.now(), _optional_attempt())
     s.commit()
     log.info("call status %s: %s", request.form.get("CallSid", ""), result)
     return Response(status=204)
@@ -70,7 +96,7 @@ def voice_status() -> Response:
 @bp.post("/sms/status")
 def sms_status() -> Response:
     rt, s = runtime(), db_session()
-    result = provider_status.sms_status(s, rt.settings, _params(), rt.clock.now())
+    result = provider_status.sms_status(s, rt.settings, _params(), rt.clock.now(), _optional_attempt())
     s.commit()
     log.info("sms status %s: %s", request.form.get("MessageSid", ""), result)
     return Response(status=204)

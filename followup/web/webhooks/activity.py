@@ -6,9 +6,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ...models import ReceivedEvent
-from ..catalogues import translate
+from ..i18n import translate
 
-#: event type -> its English label (Chinese in catalogues/webhooks.py)
+#: event type -> its English label (Chinese in followup/translations)
 LABELS = {
     "visit.imported": "Visit imported",
     "call.completed": "Call finished",

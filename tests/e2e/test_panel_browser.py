@@ -1,0 +1,199 @@
+"""The admin panel in a real browser (Playwright driving the system's Chromium), against the app
+served for real on 127.0.0.1 with the demo data and the persistent test clock.
+
+Screenshots go to ``instance/e2e-screenshots/`` (git-ignored). Each screenshot is preceded by a
+check, through the DevTools protocol, that the Chinese text was drawn with Noto Sans CJK (the
+platform font Chromium really used for the heading's glyphs), so a page of ``.notdef`` boxes fails.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from followup.campaigns.engine import run_tick
+from followup.campaigns.post_service import accept_visit
+from followup.channels.sandbox import SandboxChannel
+from followup.demo import DEMO_PASSWORD, load_demo
+from followup.intake.records import VisitRow
+from followup.models import FollowupCase, Store, SurveyResponse, Visit
+from followup.runtime import Runtime, build_runtime, sync_stores
+from followup.schema import upgrade
+from followup.settings import load_settings
+from followup.web import create_app
+
+pytestmark = pytest.mark.slow
+sync_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[2] / "instance" / "e2e-screenshots"
+#: 14:00 in Shanghai on a Friday: inside the afternoon calling window
+NOW = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
+DESKTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+
+
+def late_visit(rt: Runtime, ro: str, name: str, mobile: str) -> None:
+    """A visit imported after its deadline (breached, late_intake) of an advisor with no other visit."""
+    with rt.sessions() as s:
+        store_id = s.scalar(select(Store.id).where(Store.code == "SZ01"))
+        assert store_id is not None
+        row = VisitRow(row=2, store_code="SZ01", ro_number=ro, customer_name=name, mobile=mobile, phone=None,
+                       address="深圳市南山区科技园北区松坪山路3号", plate="粤B8E2E8", vin=None, vehicle_model="迈腾",
+                       advisor_code="SA09", advisor_name="测试顾问", service_type="repair",
+                       delivered_at=NOW - timedelta(hours=80), mileage_km=20000, language="zh")
+        accept_visit(s, store_id, rt.settings.stores["SZ01"], row, source="test", actor="test", now=NOW)
+        s.commit()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Runtime]]:
+    tmp = tmp_path_factory.mktemp("e2e")
+    settings = load_settings({"FOLLOWUP_ENV": "test", "DATABASE_URL": f"sqlite:///{tmp / 'e2e.db'}",
+                              "FOLLOWUP_TEST_CLOCK": "1", "FOLLOWUP_CHANNEL_MODE": "sandbox"})
+    rt = build_runtime(settings)
+    upgrade(rt.engine)
+    with rt.sessions() as s:
+        sync_stores(s, rt.settings)
+        s.commit()
+    rt.clock.set(NOW)  # type: ignore[attr-defined]
+    with rt.sessions() as s:
+        assert load_demo(s, rt)
+        s.commit()
+    late_visit(rt, "E2E-CALL", "欧阳明", "+8613512345678")
+    late_visit(rt, "E2E-SMS", "司马兰", "+8613587654321")
+    run_tick(rt, SandboxChannel())  # the late visits go straight to the SMS survey; nobody answers
+    server = make_server("127.0.0.1", 0, create_app(runtime=rt), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", rt
+    server.shutdown()
+    rt.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM,
+                              args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+def drawn_fonts(page: Any, selector: str) -> set[str]:
+    """The platform fonts Chromium used to draw the text of ``selector`` (DevTools: CSS.getPlatformFontsForNode)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    assert node, f"{selector} not on the page"
+    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+    cdp.detach()
+    return {f["familyName"] for f in fonts if f["glyphCount"] > 0}
+
+
+def shot(page: Any, name: str, selector: str = "h1") -> None:
+    fonts = drawn_fonts(page, selector)
+    assert any("Noto Sans CJK" in f for f in fonts), f"{name}: {selector} drawn with {fonts}, not Noto Sans CJK"
+    family = page.eval_on_selector("body", "el => getComputedStyle(el).fontFamily")
+    assert family.startswith('"Noto Sans CJK SC"'), family
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page: Any, base: str, username: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def test_staff_call_shows_in_the_managers_report_and_export_and_the_simulator_answers_sms(
+        served: tuple[str, Runtime], browser: Any, tmp_path: Path) -> None:
+    base, rt = served
+    context = browser.new_context(viewport=DESKTOP, accept_downloads=True)
+    page = context.new_page()
+
+    # information staff: the monitor, then a breached case
+    log_in(page, base, "staff")
+    assert page.inner_text("h1") == "回访监控"
+    breached = page.locator("a[href*='rule=breached']").first
+    assert int(breached.inner_text().split()[0]) >= 2
+    shot(page, "01-monitor")
+    page.goto(f"{base}/cases?q=E2E-CALL")
+    page.click("text=E2E-CALL")
+    assert "欧阳明" in page.inner_text("main") and "超时" in page.inner_text("main")
+    shot(page, "02-breached-case")
+
+    # record the call the staff member made by hand, with the customer's answers
+    page.select_option("select[name=outcome]", "answered")
+    page.select_option("select[name=q_overall]", "9")
+    page.select_option("select[name=q_fixed_right]", "yes")
+    page.select_option("select[name=q_on_time]", "yes")
+    page.select_option("select[name=q_advisor]", "8")
+    page.fill("textarea[name=q_comment]", "师傅很专业")
+    page.click("form.call button[type=submit]")
+    page.wait_for_load_state()
+    with rt.sessions() as s:
+        resp = s.scalars(select(SurveyResponse).join(FollowupCase, FollowupCase.id == SurveyResponse.case_id)
+                         .join(Visit, Visit.id == FollowupCase.visit_id).where(Visit.ro_number == "E2E-CALL", SurveyResponse.channel == "staff")).one()
+    assert (resp.channel, resp.made_by, resp.score) == ("staff", "user:staff", 92.0)  # 36 + 20 + 20 + 16
+    assert "92" in page.inner_text("main")
+    page.click("button:has-text('退出')")
+
+    # the manager: the advisor's score in this month's report, and the XLSX export
+    log_in(page, base, "manager")
+    page.goto(f"{base}/reports?store=SZ01&month=2026-11")
+    row = page.locator("tr", has_text="SA09")
+    assert "92" in row.inner_text() and "测试顾问" in row.inner_text()
+    shot(page, "03-report")
+    with page.expect_download() as info:
+        page.click("a[href*='xlsx']")
+    saved = tmp_path / "advisors.xlsx"
+    info.value.save_as(saved)
+    sheet = load_workbook(saved).active
+    assert sheet is not None
+    rows = [[c for c in r] for r in sheet.iter_rows(values_only=True)]
+    sa09 = [r for r in rows if "SA09" in r]
+    assert len(sa09) == 1 and 92.0 in sa09[0] and "测试顾问" in sa09[0]
+
+    # the phone simulator: the customer of the other breached case answers the SMS survey
+    page.goto(f"{base}/simulator/?q=司马兰")
+    page.click("text=打开手机")
+    assert "总体满意度" in page.inner_text("ol.thread")
+    page.fill("input[name=body]", "十分")
+    page.click("form.sms-reply button[type=submit]")
+    page.wait_for_load_state()
+    thread = page.inner_text("ol.thread")
+    assert "十分" in thread and "一次修好" in thread  # our reply, then the next question
+    shot(page, "04-simulator", "ol.thread .sms")
+
+    # English on request, still scoped to the manager's pages
+    page.goto(f"{base}/?lang=en")
+    assert page.inner_text("h1") == "Campaign monitor"
+    context.close()
+
+
+def test_the_web_survey_on_a_phone(served: tuple[str, Runtime], browser: Any) -> None:
+    base, rt = served
+    with rt.sessions() as s:
+        code = s.scalar(select(FollowupCase.reply_code).where(FollowupCase.state == "scheduled")
+                        .order_by(FollowupCase.id))
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+    page = context.new_page()
+    page.goto(f"{base}/s/{code}")
+    assert page.locator("form button[type=submit]").is_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], "the survey must not scroll sideways on a phone"
+    shot(page, "05-web-survey-phone", "h1")
+    context.close()
