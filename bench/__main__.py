@@ -51,6 +51,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", choices=SECTIONS)
     parser.add_argument("--no-write", action="store_true", help="print only; don't update RESULTS.md")
     args = parser.parse_args()
+    load_at_start = " ".join(f"{x:.1f}" for x in os.getloadavg())
     workdir = Path(tempfile.mkdtemp(prefix="followup-bench-"))
     ctx = Context(quick=args.quick, workdir=workdir)
     rows: list[Row] = []
@@ -65,6 +66,8 @@ def main() -> None:
         shutil.rmtree(workdir, ignore_errors=True)
     print(table(rows))
     info = machine()
+    info["load average at start"] = load_at_start
+    info["load average at end"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
     result = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "quick": args.quick,
               "seconds": round(time.perf_counter() - started), "machine": info,
               "rows": [dataclasses.asdict(r) for r in rows]}

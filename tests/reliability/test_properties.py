@@ -166,7 +166,7 @@ def test_for_any_history_and_clock_the_next_contact_is_allowed(
     if terminal:
         assert d.action in ("close", "wait"), d
     if d.action == "call":
-        assert in_call_window(d.due_at, policy, TZ) if d.due_at else False  # type: ignore[arg-type]
+        assert d.due_at is not None and in_call_window(d.due_at, policy, TZ)
         failed = sum(1 for a in done if a.channel == "call" and a.outcome in FAILED_CALL_OUTCOMES)
         assert failed < policy.max_call_attempts, "a fourth failed call"
         assert not case.do_not_call

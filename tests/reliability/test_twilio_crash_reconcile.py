@@ -74,7 +74,7 @@ def attempts(rt: Runtime, channel: str) -> list[ContactAttempt]:
 
 
 def test_a_call_twilio_accepted_before_the_worker_died_is_reconciled_not_made_again(
-        twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path, samples: Path) -> None:  # noqa: F811
+        twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path) -> None:  # noqa: F811
     import_visit(twilio_rt, tmp_path)
     twilio_rt.clock.set(CALL_AT)  # type: ignore[attr-defined]
     emulator.clock = lambda: CALL_AT
@@ -110,7 +110,7 @@ def test_a_call_twilio_accepted_before_the_worker_died_is_reconciled_not_made_ag
 
 
 def test_an_sms_twilio_accepted_before_the_worker_died_is_reconciled_not_sent_again(
-        twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path, samples: Path) -> None:  # noqa: F811
+        twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path) -> None:  # noqa: F811
     import_visit(twilio_rt, tmp_path, do_not_call=True)  # the SMS survey starts at once
     twilio_rt.clock.set(SMS_AT)  # type: ignore[attr-defined]
     emulator.clock = lambda: SMS_AT

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from security_world import SZ02_ENV, World, build_world
 from sqlalchemy import text
 
 from followup.runtime import Runtime, build_runtime, sync_stores
 from followup.schema import upgrade
 from followup.settings import load_settings
+from security.security_world import SZ02_ENV, World, build_world
 
 
 def two_store_env(database_url: str, **extra: str) -> dict[str, str]:

@@ -7,6 +7,7 @@ letter batch), so the pages show what a real flow stores.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,15 +16,16 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from followup.accounts import add_user, link_advisor
+from followup.accounts import add_user, hash_password, link_advisor
 from followup.campaigns.engine import run_tick
 from followup.campaigns.sms_survey import Inbound, handle_inbound
 from followup.campaigns.surveys import record_survey
 from followup.channels.sandbox import SandboxChannel, silent
 from followup.intake.importer import import_visits
 from followup.letters.letter_batch import build_batch
-from followup.models import Complaint, Customer, FollowupCase, LetterBatch, Store, Visit
+from followup.models import Complaint, Customer, FollowupCase, LetterBatch, Store, User, UserStore, Visit
 from followup.runtime import Runtime
 from followup.web import create_app
 
@@ -60,6 +62,21 @@ def full_number_forms(e164: str) -> list[str]:
 def leaked_numbers(text: str) -> list[str]:
     """Every full number of the world found in ``text`` (an empty list when none leaked)."""
     return [form for e164 in MOBILES.values() for form in full_number_forms(e164) if form in text]
+
+
+@functools.cache
+def password_hash() -> str:
+    """One Argon2id hash of ``PASSWORD`` per test process (each hash takes a quarter of a second)."""
+    return hash_password(PASSWORD)
+
+
+def quick_user(s: Session, username: str, role: str, store: str) -> User:
+    """A panel user of ``store`` with ``PASSWORD``, stored as ``add_user`` stores one."""
+    user = User(username=username, role=role, password_hash=password_hash(), created_at=START, session_version=0)
+    s.add(user)
+    s.flush()
+    s.add(UserStore(user_id=user.id, store_id=s.scalars(select(Store.id).where(Store.code == store)).one()))
+    return user
 
 
 @dataclass
@@ -149,15 +166,13 @@ def build_world(rt: Runtime, tmp_path: Path) -> World:
         with rt.sessions() as s:
             world.complaints[key] = s.scalars(select(Complaint.id).where(Complaint.case_id == world.cases[key])).one()
     with rt.sessions() as s:
-        add_user(s, "admin", PASSWORD, "admin", [], now=START)
-        add_user(s, "staff1", PASSWORD, "info_staff", ["SZ01"], now=START)
-        add_user(s, "manager1", PASSWORD, "manager", ["SZ01"], now=START)
-        add_user(s, "gz_staff", PASSWORD, "info_staff", ["SZ02"], now=START)
-        add_user(s, "gz_manager", PASSWORD, "manager", ["SZ02"], now=START)
-        sa01 = add_user(s, "sa01", PASSWORD, "advisor", ["SZ01"], now=START)
-        link_advisor(s, sa01, "SZ01", "SA01")
-        sa02 = add_user(s, "sa02", PASSWORD, "advisor", ["SZ01"], now=START)
-        link_advisor(s, sa02, "SZ01", "SA02")
+        add_user(s, "admin", PASSWORD, "admin", [], now=START)  # the real path once (Argon2id, checks)
+        for username, role, store in [("staff1", "info_staff", "SZ01"), ("manager1", "manager", "SZ01"),
+                                      ("gz_staff", "info_staff", "SZ02"), ("gz_manager", "manager", "SZ02"),
+                                      ("sa01", "advisor", "SZ01"), ("sa02", "advisor", "SZ01")]:
+            user = quick_user(s, username, role, store)
+            if role == "advisor":
+                link_advisor(s, user, store, username.upper())
         s.commit()
     return world
 

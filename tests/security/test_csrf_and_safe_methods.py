@@ -9,9 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from db_snapshot import changed_tables, new_audit_actions, snapshot
 from flask import Flask
-from security_world import MOBILES, World
 from sqlalchemy import select
 
 from followup.accounts import create_token
@@ -24,6 +22,8 @@ from followup.models import (
     WebhookDelivery,
     WebhookSubscriber,
 )
+from security.db_snapshot import changed_tables, new_audit_actions, snapshot
+from security.security_world import MOBILES, World
 
 #: POST routes that do not use the session cookie: bearer token, Twilio signature, Standard Webhooks
 #: signature (each tested on its own: tests/web/test_api_visits.py, the /twilio tests, tests/webhooks)

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from security_world import PASSWORD, START, World, csrf
 from sqlalchemy import select
 
 from followup.accounts import (
@@ -21,6 +20,7 @@ from followup.accounts import (
 from followup.cli import main
 from followup.models import User
 from followup.runtime import Runtime
+from security.security_world import PASSWORD, START, World, csrf
 
 
 def stored_hash(rt: Runtime, username: str) -> str:

@@ -9,9 +9,14 @@ import re
 import zipfile
 from pathlib import Path
 
-from db_snapshot import new_audit_actions, snapshot
 from pypdf import PdfReader
-from security_world import (
+from sqlalchemy import event, select
+
+from followup.accounts import create_token
+from followup.models import AuditEntry, Customer, WebhookEvent
+from followup.runtime import Runtime
+from security.db_snapshot import new_audit_actions, snapshot
+from security.security_world import (
     MOBILES,
     World,
     build_world,
@@ -20,11 +25,6 @@ from security_world import (
     leaked_numbers,
     stream_text,
 )
-from sqlalchemy import event, select
-
-from followup.accounts import create_token
-from followup.models import AuditEntry, Customer, WebhookEvent
-from followup.runtime import Runtime
 
 
 def customer_id(world: World, key: str) -> int:

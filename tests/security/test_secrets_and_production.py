@@ -18,7 +18,6 @@ import pytest
 from click.testing import CliRunner
 from fakes.twilio_emulator import TwilioEmulator
 from fakes.twilio_env import AUTH_TOKEN, PUBLIC, emulator, post_signed, read_sample, twilio_env  # noqa: F401
-from security_world import MOBILES, PASSWORD, SZ02_ENV, csrf, full_number_forms
 from sqlalchemy import func, select
 
 from followup.accounts import add_user, create_token
@@ -32,6 +31,7 @@ from followup.runtime import Runtime, build_runtime, sync_stores
 from followup.schema import upgrade
 from followup.settings import DEFAULT_SECRET_KEY, ConfigError, load_settings
 from followup.web import create_app
+from security.security_world import MOBILES, PASSWORD, SZ02_ENV, csrf, full_number_forms
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = "s3cr3t-session-key-0123456789abcdef0123456789"

@@ -4,11 +4,11 @@ its downloads, report and export), as if it did not exist; advisors see only the
 from __future__ import annotations
 
 import pytest
-from db_snapshot import changed_tables, snapshot
-from security_world import World, csrf
 from sqlalchemy import select
 
 from followup.models import Customer, FollowupCase, Visit
+from security.db_snapshot import changed_tables, snapshot
+from security.security_world import World, csrf
 
 
 def other_store_paths(world: World, store: str) -> list[str]:

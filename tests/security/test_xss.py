@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from security_world import EVIL_NAME, EVIL_SMS, MOBILES, World, deliver_events_to_panel, stream_text
 from sqlalchemy import select
 
 from followup.letters.content import load_letters
 from followup.letters.render import letter_html
 from followup.models import ContactAttempt, Customer, FollowupCase
+from security.security_world import EVIL_NAME, EVIL_SMS, MOBILES, World, deliver_events_to_panel, stream_text
 
 WEB = Path(__file__).resolve().parents[2] / "followup" / "web"
 #: what must never reach a page unescaped: the tags themselves (escaped, they are harmless text)
