@@ -22,7 +22,7 @@ run: $(STAMP)
 
 ## make test: lint, types and the whole suite (SQLite and PostgreSQL)
 test: $(STAMP) system-packages lint typecheck
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --durations=15
 
 # The letter PDF and browser tests need these; installed when running as root on Debian.
 system-packages:
@@ -44,7 +44,7 @@ unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -72,11 +72,12 @@ def main() -> None:
               "seconds": round(time.perf_counter() - started), "machine": info,
               "rows": [dataclasses.asdict(r) for r in rows]}
     print(json.dumps(result, ensure_ascii=False))
-    if not args.no_write and not args.quick and not args.only:
+    if not args.no_write and not args.only:
         (HERE / "results.json").write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
         (HERE / "RESULTS.md").write_text(
             "# Benchmark results\n\n"
-            f"Measured by `make bench` on {result['when']} in {result['seconds']} s.\n\n"
+            f"Measured by `make bench{' ARGS=--quick' if args.quick else ''}` on {result['when']} in {result['seconds']} s"
+            + (" (quick sizes: see each row)" if args.quick else "") + ".\n\n"
             + "\n".join(f"- {k}: {v}" for k, v in info.items())
             + "\n\n" + table(rows) + "\n\n" + (HERE / "NOTES.md").read_text()
         )

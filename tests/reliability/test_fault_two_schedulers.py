@@ -52,7 +52,7 @@ def dispatched(log: str) -> int:
     return total
 
 
-def wait_for(url: str, channel: str, number: int, expected: int, timeout: float = 120) -> None:
+def wait_for(url: str, channel: str, number: int, expected: int, timeout: float = 300) -> None:
     """Until ``expected`` attempts of that channel and number are done (the workers' progress)."""
     rt = runtime_for(url)
     deadline = time.monotonic() + timeout
