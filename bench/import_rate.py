@@ -25,7 +25,7 @@ rt = runtime_for(sys.argv[1])
 t = time.perf_counter()
 report = import_visits(Path(sys.argv[2]), settings=rt.settings, sessions=rt.sessions, clock=rt.clock)
 elapsed = time.perf_counter() - t
-print(json.dumps({"seconds": elapsed, "committed": report.committed, "rejected": report.rejected_rows,
+print(json.dumps({"seconds": elapsed, "imported": report.created + report.updated, "rejected": report.rejected_rows,
                   "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 """
 
@@ -50,9 +50,9 @@ def run(ctx: Context) -> list[Row]:
         results[n] = r
         ctx.say(f"import: {n:,} rows in {r['seconds']:.1f}s, peak RSS {r['peak_rss_kb'] / 1024:.0f} MB")
     big = sizes[-1]
-    rate = results[big]["committed"] / results[big]["seconds"]
+    rate = results[big]["imported"] / results[big]["seconds"]
     rows.append(Row("import", f"{big:,}-row GB18030 CSV, SQLite", round(rate), "rows/s", "≥ 20,000 rows/s",
-                    rate >= 20_000, {"committed": results[big]["committed"], "seconds": round(results[big]["seconds"], 2)}))
+                    rate >= 20_000, {"imported": results[big]["imported"], "seconds": round(results[big]["seconds"], 2)}))
     small_rss, big_rss = (results[n]["peak_rss_kb"] / 1024 for n in sizes)
     rows.append(Row("import", f"peak RSS {sizes[0]:,} → {big:,} rows", round(big_rss / small_rss, 2), "ratio",
                     "flat memory (ratio ≈ 1)", big_rss / small_rss < 1.3,
