@@ -35,7 +35,9 @@ CASES = 300
 
 def env(url: str) -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": url, "FOLLOWUP_ENV": "test", "FOLLOWUP_TEST_CLOCK": "1",
-            "FOLLOWUP_TICK_SECONDS": "0.2", "FOLLOWUP_CHANNEL_MODE": "sandbox"}
+            "FOLLOWUP_TICK_SECONDS": "0.2", "FOLLOWUP_CHANNEL_MODE": "sandbox",
+            # a worker starved by a loaded machine must not hold its claims for the default 5 minutes
+            "FOLLOWUP_LEASE_SECONDS": "20"}
 
 
 def followup(url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -52,7 +54,8 @@ def dispatched(log: str) -> int:
     return total
 
 
-def wait_for(url: str, channel: str, number: int, expected: int, timeout: float = 300) -> None:
+def wait_for(url: str, channel: str, number: int, expected: int, workers: list[subprocess.Popen[str]],
+             timeout: float = 300) -> None:
     """Until ``expected`` attempts of that channel and number are done (the workers' progress)."""
     rt = runtime_for(url)
     deadline = time.monotonic() + timeout
@@ -66,7 +69,11 @@ def wait_for(url: str, channel: str, number: int, expected: int, timeout: float 
             break
         time.sleep(0.2)
     rt.engine.dispose()
-    assert done == expected, f"{channel} {number}: {done} of {expected} done"
+    if done != expected:  # show what the workers said before failing
+        for w in workers:
+            w.send_signal(signal.SIGTERM)
+        logs = [w.communicate(timeout=30)[1][-4000:] for w in workers]
+        raise AssertionError(f"{channel} {number}: {done} of {expected} done; worker logs: {logs}")
 
 
 def test_two_workers_on_postgresql_double_nothing(tmp_path: Path) -> None:
@@ -76,13 +83,13 @@ def test_two_workers_on_postgresql_double_nothing(tmp_path: Path) -> None:
         workers = [subprocess.Popen([sys.executable, "-m", "followup.cli", "worker"], env=env(url), cwd=ROOT,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
         try:
-            wait_for(url, "call", 1, CASES)
+            wait_for(url, "call", 1, CASES, workers)
             assert all(w.poll() is None for w in workers), "a worker refused to run beside the other on PostgreSQL"
             assert followup(url, "clock", "set", (NOW + timedelta(hours=3)).isoformat()).returncode == 0
-            wait_for(url, "call", 2, CASES)
+            wait_for(url, "call", 2, CASES, workers)
             assert followup(url, "clock", "set", (NOW + timedelta(hours=6)).isoformat()).returncode == 0
-            wait_for(url, "call", 3, CASES)
-            wait_for(url, "sms", 1, CASES)
+            wait_for(url, "call", 3, CASES, workers)
+            wait_for(url, "sms", 1, CASES, workers)
             time.sleep(1.0)  # a few more ticks each: anything doubled would show now
         finally:
             for w in workers:
