@@ -105,15 +105,16 @@ def run_worker(rt: Runtime, *, demo: bool | None = None) -> None:
     channel = build_channel(rt.settings, demo=demo)
     scheduler = build_scheduler(rt, channel)
 
-    def stop(_sig: int, _frame: object) -> None:
-        scheduler.shutdown(wait=False)
-
-    signal.signal(signal.SIGTERM, stop)
+    # SIGTERM ends the loop like Ctrl-C. Shutting the scheduler down from inside the handler would
+    # remove its jobs while the interrupted loop still updates them (JobLookupError at exit).
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     log.info("worker started (%s channel, tick every %ss)", channel.name, TICK_SECONDS)
     try:
         scheduler.start()
     except KeyboardInterrupt:
         pass
     finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
         if lock is not None:
             lock.release()
