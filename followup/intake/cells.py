@@ -73,6 +73,10 @@ def cell_text(raw: object, field: str, *, nfkc: bool = False) -> str | None:
     """
     if raw is None:
         return None
+    if type(raw) is str and raw.isascii():
+        # the usual CSV cell: NFKC changes no ASCII text, so only NULs and spaces are removed
+        text = raw.replace("\x00", "").strip() if "\x00" in raw else raw.strip()
+        return _checked(text, field)
     if isinstance(raw, bool):
         text = "true" if raw else "false"
     elif isinstance(raw, float) and math.isfinite(raw) and raw.is_integer():
@@ -84,7 +88,11 @@ def cell_text(raw: object, field: str, *, nfkc: bool = False) -> str | None:
     text = text.replace("\x00", "")
     if nfkc:
         text = unicodedata.normalize("NFKC", text)
-    text = text.strip()
+    return _checked(text.strip(), field)
+
+
+def _checked(text: str, field: str) -> str | None:
+    """Stripped ``text`` as the cell's value: ``None`` when empty, :class:`ValueError` when too long."""
     if not text:
         return None
     limit = MAX_LENGTHS.get(field, DEFAULT_MAX_LENGTH)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import functools
+from collections import Counter
 from pathlib import Path
 
 from followup.intake.records import UnusableFile
@@ -75,10 +76,12 @@ def _check_gb18030(path: Path) -> None:
                 line = newlines + exc.object[: exc.start].count(b"\n") + 1
                 raise UnusableFile(_unknown_encoding(f"invalid bytes on line {line}")) from exc
             newlines += chunk.count(b"\n")
-            for char in text:
-                if char >= "\x80":
-                    non_ascii += 1
-                    common += _is_common(char)
+            if not text.isascii():
+                # each distinct character looked at once per chunk, not every occurrence
+                for char, count in Counter(text).items():
+                    if char >= "\x80":
+                        non_ascii += count
+                        common += count * _is_common(char)
             if not chunk:
                 break
     if non_ascii and common < MIN_COMMON_SHARE * non_ascii:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..campaigns.post_service import Accepted, accept_visit, accept_visits
+from ..campaigns.post_service import accept_visit, accept_visits
 from ..clock import Clock
 from ..runtime import sync_stores
 from ..settings import Settings
@@ -25,7 +25,7 @@ from .records import RowError, UnusableFile, VisitRow
 from .table import open_table
 from .validate import validate_row
 
-BATCH = 500
+BATCH = 1000
 
 
 @dataclass
@@ -190,13 +190,13 @@ def _accept_batch(
                 _accept_one(session, settings, store_ids, row, report, path, actor, now)
             continue
         for acc in accepted:
-            _count(report, acc)
+            _count(report, acc.created, acc.case_id is not None)
 
 
-def _count(report: ImportReport, acc: Accepted) -> None:
-    if acc.created:
+def _count(report: ImportReport, created: bool, case_opened: bool) -> None:
+    if created:
         report.created += 1
-        if acc.case is not None:
+        if case_opened:
             report.cases_opened += 1
         else:
             report.excluded += 1
@@ -223,4 +223,4 @@ def _accept_one(
     except (DataError, IntegrityError) as exc:
         report.errors.append(RowError(row.row, "ro_number", f"could not be stored: {exc.orig}"))
         return
-    _count(report, acc)
+    _count(report, acc.created, acc.case is not None)
