@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -29,7 +31,39 @@ def make_engine(url: str, **kwargs: object) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _ping_after_idle(engine)
+    return engine
+
+
+#: a pooled connection unused for longer than this is tested before it is handed out
+PING_AFTER_IDLE = 10.0
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Test a pooled connection on checkout only when it sat idle, not on every checkout.
+
+    ``pool_pre_ping`` costs one round trip per checkout — a third of a Twilio status callback and
+    one per dispatched row. A connection that waited in the pool is the one a database restart or
+    an idle timeout may have closed: that one is tested; a dead one is replaced transparently.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _test_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE:
+            return
+        try:
+            cur = dbapi_conn.cursor()
+            cur.execute("SELECT 1")
+            cur.close()
+            dbapi_conn.rollback()
+        except Exception as exc:  # the pool retries with a fresh connection
+            raise DisconnectionError(f"pooled connection was closed while idle: {exc}") from exc
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -38,6 +72,21 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def insert_once(session: Session, table: type[Any], values: dict[str, Any], keys: list[str]) -> int | None:
+    """Insert a row unless one with the same ``keys`` exists: its id, or None when it did.
+
+    One statement (``INSERT … ON CONFLICT DO NOTHING RETURNING id``) instead of a savepoint, an
+    insert and a release: a concurrent insert of the same key waits for the other to commit and
+    then does nothing, as a unique violation would.
+    """
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=keys).returning(table.id)
+    return session.execute(stmt).scalar()
 
 
 @contextmanager

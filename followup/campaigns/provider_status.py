@@ -18,13 +18,13 @@ import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..channels.twilio_sms import NOT_DELIVERED
 from ..channels.twilio_sms import STATUS_RANK as SMS_RANK
+from ..channels.twilio_voice import FINAL_STATUS_OUTCOMES, call_outcome
 from ..channels.twilio_voice import STATUS_RANK as CALL_RANK
-from ..channels.twilio_voice import call_outcome
+from ..db import insert_once
 from ..models import (
     ContactAttempt,
     Customer,
@@ -54,15 +54,10 @@ def first_time(session: Session, sid: str, status: str, kind: str, now: datetime
 
     With ``keep`` the callback is stored pending, with these parameters, to be applied later.
     """
-    row = TwilioCallback(sid=sid, status=status, kind=kind, received_at=now)
+    row: dict[str, object] = {"sid": sid, "status": status, "kind": kind, "received_at": now, "pending": False}
     if keep is not None:
-        row.pending, row.params, row.attempt_id = True, json.dumps(keep, ensure_ascii=False), attempt_id
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        return False
-    return True
+        row.update(pending=True, params=json.dumps(keep, ensure_ascii=False), attempt_id=attempt_id)
+    return insert_once(session, TwilioCallback, row, ["sid", "status"]) is not None
 
 
 def callback_time(slot: int | None, now: datetime, tz: object) -> datetime | None:
@@ -98,20 +93,25 @@ def _apply_call(session: Session, settings: Settings, a: ContactAttempt, sid: st
                 params: dict[str, str], now: datetime) -> str:
     if a.status == "done":
         return "already final"  # a late or reordered callback never moves a call backwards
+    if status not in FINAL_STATUS_OUTCOMES:  # ringing, in-progress…: nothing to record but its arrival
+        if status not in CALL_RANK:
+            log.warning("call %s: unknown CallStatus %r kept, nothing changed", sid, status[:30])
+            return f"unknown status: {status}"
+        return f"progress: {status}"
     ivr = session.scalar(select(IvrCall).where(IvrCall.call_sid == sid))
     resp = session.get(SurveyResponse, ivr.response_id) if ivr and ivr.response_id else None
     answers = progress.stored_answers(session, resp) if resp is not None else {}
     outcome = call_outcome(status, params.get("AnsweredBy"), choice=ivr.choice if ivr else None,
                            answered_any=bool(answers), error_code=params.get("ErrorCode"))
     if outcome is None:
-        if status not in CALL_RANK:
-            log.warning("call %s: unknown CallStatus %r kept, nothing changed", sid, status[:30])
-            return f"unknown status: {status}"
         return f"progress: {status}"
-    case = session.get_one(FollowupCase, a.case_id)
-    visit = session.get_one(Visit, case.visit_id)
-    customer = session.get_one(Customer, visit.customer_id)
-    code = session.scalar(select(Store.code).where(Store.id == case.store_id)) or ""
+    case, visit, customer, code = session.execute(  # one round trip, not four
+        select(FollowupCase, Visit, Customer, Store.code)
+        .join(Visit, Visit.id == FollowupCase.visit_id)
+        .join(Customer, Customer.id == Visit.customer_id)
+        .join(Store, Store.id == FollowupCase.store_id)
+        .where(FollowupCase.id == a.case_id)
+    ).one()
     ref = {"store_code": code, "ro_number": visit.ro_number}
     callback_at = None
     if outcome == "callback_requested" and ivr is not None:
