@@ -2,19 +2,23 @@
 
 Write before you send: the claimed row is committed as ``dispatching`` before the provider is
 called, so a crash in between leaves a row a reconciler can resolve instead of a second call.
+The claimed rows' cases, visits and customers are read together (one query per table), and
+their three-day rules decided together once the rows are sent.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from .. import audit
 from ..channels.base import Channel, Contact, PermanentError, Sent, TransientError
+from ..id_sets import among
 from ..messages import render, sms_text
 from ..models import ContactAttempt, Customer, FollowupCase, SmsMessage, Store, Visit
 from ..settings import Settings, StoreSettings
@@ -22,7 +26,7 @@ from ..webhooks.outbox import emit
 from . import sms_survey
 from .calendar import default_calendar, in_call_window, in_sms_hours, next_call_moment, next_sms_moment
 from .leases import lease_until
-from .planner import refresh_rule
+from .planner import refresh_rules
 from .surveys import record_survey
 from .three_day_rule import MISSED_WINDOW
 
@@ -30,6 +34,8 @@ from .three_day_rule import MISSED_WINDOW
 SURVEY_SMS_KINDS = ("survey", "reminder", "resurvey")
 #: the most one dispatch pass waits for pacing slots in total (keeps a pass inside its lease)
 PACING_BUDGET = 60.0
+#: claimed rows recorded per commit for a channel whose results may be committed in groups
+GROUP = 250
 
 STATE_OF_CHANNEL = {"call": "calling", "sms": "sms_survey", "letter": "letter_queued"}
 SERVICE_LABEL = {"maintenance": "保养", "repair": "维修", "warranty": "保修", "insurance": "事故维修",
@@ -53,18 +59,20 @@ class DispatchCounts:
 def claim(sessions: sessionmaker[Session], now: datetime, worker: str, limit: int) -> list[int]:
     """Mark up to ``limit`` due rows ``dispatching`` for this worker and commit; their ids."""
     with sessions() as s:
-        rows = s.scalars(
-            select(ContactAttempt)
+        ids = list(s.scalars(
+            select(ContactAttempt.id)
             .where(ContactAttempt.status == "planned", ContactAttempt.due_at <= now)
             .order_by(ContactAttempt.due_at, ContactAttempt.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
-        ).all()
-        until = lease_until()  # wall clock: a lease is about the worker being alive
-        for a in rows:
-            a.status, a.claimed_by, a.lease_until = "dispatching", worker, until
+        ))
+        if ids:  # one UPDATE for the batch: the rows are ids here, never loaded as objects
+            until = lease_until()  # wall clock: a lease is about the worker being alive
+            s.execute(update(ContactAttempt).where(among(s, ContactAttempt.id, ids))
+                      .values(status="dispatching", claimed_by=worker, lease_until=until)
+                      .execution_options(synchronize_session=False))
         s.commit()
-        return [a.id for a in rows]
+        return ids
 
 
 def _sms_body(store: StoreSettings, kind: str, customer: Customer, visit: Visit, settings: Settings, code: str,
@@ -92,21 +100,85 @@ def _still_in_window(a: ContactAttempt, store: StoreSettings, now: datetime) -> 
     return None
 
 
+def rows_per_commit(channel: Channel) -> int:
+    """How many claimed rows one transaction sends and records.
+
+    One for a real provider: each result (the call SID above all, which status callbacks look
+    for) is committed before the next call goes out, and a crash leaves one row for
+    :func:`~followup.campaigns.leases.reclaim_expired` to resolve. A channel that says
+    ``results_in_groups`` (the sandbox, whose sends reach nobody; the benchmark's recorder, whose
+    log is looked up after a crash) has ``GROUP`` rows recorded per commit: a crash before that
+    commit leaves the rows ``dispatching`` with their lease, resolved by the same reclaim as one
+    row would be (asked of the channel, or planned again for one that sent nothing outside).
+    """
+    return GROUP if getattr(channel, "results_in_groups", False) else 1
+
+
+@dataclass
+class _Claimed:
+    """A claimed row with what its send needs, loaded for a whole group at once."""
+
+    attempt: ContactAttempt
+    case: FollowupCase
+    visit: Visit
+    customer: Customer
+    store_code: str
+
+
+def _load_claimed(session: Session, attempt_ids: Sequence[int], worker: str) -> list[_Claimed]:
+    """The rows still claimed by ``worker``, in claim order, locked while they are sent, with their
+    case, visit, customer and store: one query per table however many rows."""
+    # Locked while sent: a worker that finds its lease taken over leaves the row alone.
+    locked = {a.id: a for a in session.scalars(
+        select(ContactAttempt).where(among(session, ContactAttempt.id, attempt_ids)).order_by(ContactAttempt.id)
+        .with_for_update())}
+    rows = [a for a in (locked.get(i) for i in attempt_ids)
+            if a is not None and a.status == "dispatching" and a.claimed_by == worker]
+    if not rows:
+        return []
+    cases = {c.id: c for c in session.scalars(
+        select(FollowupCase).where(among(session, FollowupCase.id, {a.case_id for a in rows})))}
+    visits = {v.id: v for v in session.scalars(select(Visit).where(among(session, Visit.id, {c.visit_id for c in cases.values()})))}
+    customers = {c.id: c for c in session.scalars(
+        select(Customer).where(among(session, Customer.id, {v.customer_id for v in visits.values()})))}
+    codes: dict[int, str] = {sid: code for sid, code in session.execute(
+        select(Store.id, Store.code).where(among(session, Store.id, {c.store_id for c in cases.values()})))}
+    out = []
+    for a in rows:
+        case = cases[a.case_id]
+        visit = visits[case.visit_id]
+        out.append(_Claimed(a, case, visit, customers[visit.customer_id], codes[case.store_id]))
+    return out
+
+
+def dispatch_rows(session: Session, attempt_ids: Sequence[int], channel: Channel, settings: Settings, now: datetime,
+                  counts: DispatchCounts) -> None:
+    """Send claimed rows one after the other and record what happened; the caller commits."""
+    in_hand: dict[int, FollowupCase] = {}  # cases sent to whose three-day rule is still to decide
+    for row in _load_claimed(session, attempt_ids, counts.worker):
+        if row.case.id in in_hand:  # a second row of one case: its rule first, as one row at a time would
+            refresh_rules(session, list(in_hand.values()), settings, now)
+            in_hand.clear()
+        if _dispatch_claimed(session, row, channel, settings, now, counts):
+            in_hand[row.case.id] = row.case
+    # The rule is decided for all the group's cases at once (a customer answered, a fallback started).
+    refresh_rules(session, list(in_hand.values()), settings, now)
+
+
 def dispatch_one(session: Session, attempt_id: int, channel: Channel, settings: Settings, now: datetime,
                  counts: DispatchCounts) -> None:
     """Send one claimed row and record what happened; the caller commits."""
-    # Locked while it is sent: a worker that finds its lease taken over leaves the row alone.
-    a = session.get_one(ContactAttempt, attempt_id, with_for_update=True)
-    if a.status != "dispatching" or a.claimed_by != counts.worker:
-        return
-    case = session.get_one(FollowupCase, a.case_id)
-    visit = session.get_one(Visit, case.visit_id)
-    customer = session.get_one(Customer, visit.customer_id)
-    code = session.get_one(Store, case.store_id).code
+    dispatch_rows(session, [attempt_id], channel, settings, now, counts)
+
+
+def _dispatch_claimed(session: Session, row: _Claimed, channel: Channel, settings: Settings, now: datetime,
+                      counts: DispatchCounts) -> bool:
+    """Send one loaded row and record the result; True when it went out (its rule is then refreshed)."""
+    a, case, visit, customer, code = row.attempt, row.case, row.visit, row.customer, row.store_code
     store = settings.stores[code]
     if case.state == "closed":
         a.status, a.reason = "cancelled", "case_closed"
-        return
+        return False
     later = _still_in_window(a, store, now)
     if later is not None:
         # Moved rows keep the order they fell due in (claims go by due_at): the longer one waited,
@@ -116,7 +188,7 @@ def dispatch_one(session: Session, attempt_id: int, channel: Channel, settings: 
         a.status, a.due_at, a.claimed_by, a.lease_until = "planned", later, None, None
         a.reason = MISSED_WINDOW  # its original due time is gone: R8 must still blame the delay on us
         counts.rescheduled += 1
-        return
+        return False
     question = None
     if a.channel == "sms" and a.kind in SURVEY_SMS_KINDS:
         question = sms_survey.question_to_send(session, case, a.kind, settings)  # the first SMS asks it (R5)
@@ -131,16 +203,16 @@ def dispatch_one(session: Session, attempt_id: int, channel: Channel, settings: 
         if not ok:
             a.status, a.claimed_by, a.lease_until = "planned", None, None  # due already: the next tick
             counts.paced += 1
-            return
+            return False
     try:
         sent = channel.send(contact, now)
     except TransientError as exc:
         _transient(session, a, case, store, now, exc, counts)
-        return
+        return False
     except PermanentError as exc:
         _permanent(session, a, case, customer, settings, now, exc, ref)
         counts.dispatched += 1
-        return
+        return False
     counts.dispatched += 1
     first_fallback = a.channel != "call" and a.kind == "survey" and case.state in ("scheduled", "calling")
     _record(session, a, case, customer, sent, settings, now, ref, _maker(channel, contact), body)
@@ -149,7 +221,7 @@ def dispatch_one(session: Session, attempt_id: int, channel: Channel, settings: 
     if first_fallback:
         counts.fallbacks += 1
         emit(session, "case.fallback", {**ref, "channel": a.channel}, at=now, case_id=case.id)
-    refresh_rule(session, case, settings, now)
+    return True
 
 
 def _maker(channel: Channel, contact: Contact) -> str:

@@ -1,8 +1,10 @@
 """One scheduler pass (`followup tick`): plan, dispatch, decide deadlines. The rows are the truth.
 
-The worker's APScheduler jobs and the CLI call the same :func:`run_tick`. Each step commits
-per row, so a crash loses at most the row in hand, and a tick after downtime simply finds
-more rows due (misfires are caught up, not skipped).
+The worker's APScheduler jobs and the CLI call the same :func:`run_tick`. Sending commits per
+row for a real provider (per group of rows for the sandbox, see
+:func:`~followup.campaigns.dispatcher.rows_per_commit`), so a crash loses at most the rows in
+hand, which their leases bring back; a tick after downtime simply finds more rows due
+(misfires are caught up, not skipped).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from ..channels.base import Channel
 from ..channels.registry import build_channel
 from ..clock import monotonic
 from ..runtime import Runtime
-from .dispatcher import DispatchCounts, claim, dispatch_one
+from .dispatcher import DispatchCounts, claim, dispatch_rows, rows_per_commit
 from .leases import lease_length, reclaim_expired, renew
 from .planner import plan_due_cases, sweep_deadlines
 
@@ -45,17 +47,20 @@ def dispatch_contacts(rt: Runtime, now: datetime, channel: Channel, *, worker: s
     ids = claim(rt.sessions, now, counts.worker, batch)
     counts.due = len(ids)
     heartbeat = monotonic()
-    for attempt_id in ids:
+    step = rows_per_commit(channel)
+    for start in range(0, len(ids), step):
+        group = ids[start:start + step]
         try:
             with rt.sessions() as s:
-                dispatch_one(s, attempt_id, channel, rt.settings, now, counts)
+                dispatch_rows(s, group, channel, rt.settings, now, counts)
                 if monotonic() - heartbeat > lease_length().total_seconds() / 3:
                     renew(s, counts.worker)  # still alive: keep the rest of the batch
                     heartbeat = monotonic()
                 s.commit()
         except DBAPIError as exc:  # connection lost mid-row (#10 fault 4): rolled back, its lease brings it back
-            log.error("attempt %s: database error, rolled back until its lease runs out: %s", attempt_id, exc)
-            counts.errors += 1
+            log.error("attempts %s: database error, rolled back until their lease runs out: %s",
+                      _ids_text(group), exc)
+            counts.errors += len(group)
     # Results of this pass (a failed call, a delivered SMS) are planned at once, not next tick.
     with rt.sessions() as s:
         planned += plan_due_cases(s, rt.settings, now, limit=batch)
@@ -73,6 +78,10 @@ def dispatch_contacts(rt: Runtime, now: datetime, channel: Channel, *, worker: s
         "paced": counts.paced,
         **recovered,  # rows of a dead worker: planned again, or recorded as the provider saw them  # left for the next tick by the calls/SMS-per-second limit
     }
+
+
+def _ids_text(ids: list[int]) -> str:
+    return str(ids[0]) if len(ids) == 1 else f"{ids[0]}..{ids[-1]} ({len(ids)} rows)"
 
 
 def duties(rt: Runtime, channel: Channel | None = None, *, worker: str | None = None,

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from .. import audit
+from ..id_sets import among
 from ..models import ContactAttempt, Customer, FollowupCase, Store, SurveyResponse, Visit
 from ..settings import Settings
 from ..webhooks.outbox import emit
@@ -23,6 +25,9 @@ from .facts import attempt_facts, case_facts
 from .policy import AttemptFacts, CaseFacts, Decision, plan_next_contact
 from .surveys import close_case
 from .three_day_rule import three_day_rule
+
+#: a table with an integer ``id`` (visits, customers, stores)
+M = TypeVar("M", Visit, Customer, Store)
 
 KIND_OF_ACTION = {"call": ("call", "survey"), "sms": ("sms", "survey"), "reminder_sms": ("sms", "reminder"),
                   "letter": ("letter", "survey")}
@@ -45,29 +50,34 @@ def load_context(session: Session, case: FollowupCase) -> CaseContext:
     return load_contexts(session, [case])[case.id]
 
 
+def _by_id(session: Session, model: type[M], ids: set[int]) -> dict[int, M]:
+    """Rows by id: those the session holds (and has not expired) as they are, the rest in one query."""
+    found: dict[int, M] = {}
+    for ident in ids:
+        obj = session.identity_map.get(session.identity_key(model, ident))
+        if obj is not None and not inspect(obj).expired_attributes:
+            found[ident] = obj
+    missing = ids - found.keys()
+    if missing:
+        found.update((obj.id, obj) for obj in session.scalars(select(model).where(among(session, model.id, missing))))
+    return found
+
+
 def load_contexts(session: Session, cases: Sequence[FollowupCase]) -> dict[int, CaseContext]:
     """The contexts of many cases with one query per table (a tick plans hundreds at once)."""
     if not cases:
         return {}
     case_ids = [c.id for c in cases]
-    if len(cases) == 1:  # one case (after a send): its rows are usually in the session already
-        one = cases[0]
-        visit = session.get_one(Visit, one.visit_id)
-        visits = {visit.id: visit}
-        customers = {visit.customer_id: session.get_one(Customer, visit.customer_id)}
-        codes = {one.store_id: session.get_one(Store, one.store_id).code}
-    else:
-        visits = {v.id: v for v in session.scalars(select(Visit).where(Visit.id.in_({c.visit_id for c in cases})))}
-        customers = {c.id: c for c in session.scalars(
-            select(Customer).where(Customer.id.in_({v.customer_id for v in visits.values()})))}
-        codes = {sid: code for sid, code in session.execute(
-            select(Store.id, Store.code).where(Store.id.in_({c.store_id for c in cases})))}
+    # After a send the visits and customers are in the session already: only the others are read.
+    visits = _by_id(session, Visit, {c.visit_id for c in cases})
+    customers = _by_id(session, Customer, {v.customer_id for v in visits.values()})
+    codes = {sid: store.code for sid, store in _by_id(session, Store, {c.store_id for c in cases}).items()}
     rows: dict[int, list[ContactAttempt]] = {cid: [] for cid in case_ids}
-    for a in session.scalars(select(ContactAttempt).where(ContactAttempt.case_id.in_(case_ids))
+    for a in session.scalars(select(ContactAttempt).where(among(session, ContactAttempt.case_id, case_ids))
                              .order_by(ContactAttempt.id)):
         rows[a.case_id].append(a)
     reached = set(session.scalars(select(SurveyResponse.case_id).where(
-        SurveyResponse.case_id.in_(case_ids), SurveyResponse.status == "completed")))
+        among(session, SurveyResponse.case_id, case_ids), SurveyResponse.status == "completed")))
     out = {}
     for case in cases:
         visit = visits[case.visit_id]
@@ -100,10 +110,17 @@ def update_rule(session: Session, ctx: CaseContext, now: datetime, settings: Set
 
 def refresh_rule(session: Session, case: FollowupCase, settings: Settings, now: datetime) -> bool:
     """Decide the three-day rule now (a customer just answered, a fallback just started)."""
-    if case.three_day_rule != "pending":
-        return False
+    return refresh_rules(session, [case], settings, now) > 0
+
+
+def refresh_rules(session: Session, cases: Sequence[FollowupCase], settings: Settings, now: datetime) -> int:
+    """:func:`refresh_rule` for many cases, their histories loaded together; how many just breached."""
+    pending = [case for case in cases if case.three_day_rule == "pending"]
+    if not pending:
+        return 0
     session.flush()
-    return update_rule(session, load_context(session, case), now, settings)
+    contexts = load_contexts(session, pending)
+    return sum(update_rule(session, contexts[case.id], now, settings) for case in pending)
 
 
 def plan_case(session: Session, case: FollowupCase, settings: Settings, now: datetime,

@@ -26,11 +26,12 @@ from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import Subquery, and_, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from .. import audit
 from ..clock import monotonic, wall_clock
+from ..id_sets import among
 from ..models import DeliveryTry, WebhookDelivery, WebhookEvent, WebhookSubscriber
 from ..runtime import Runtime
 from .poster import RESPONSE_KEEP, Answer, HttpPoster, Poster
@@ -94,28 +95,55 @@ class DeliveryCounts:
         return {"webhooks_sent": self.sent, "webhooks_failed": self.failed, "webhooks_gave_up": self.gave_up}
 
 
+def _first_waiting(now: datetime) -> Subquery:
+    """Per subscriber and case, the earliest event still waiting for a later try (pending, not due).
+
+    Computed once for the pass, as a set: asking it again for every due delivery (a correlated
+    NOT EXISTS) went through every waiting delivery each time when the planner misjudged the
+    tables' sizes, which it does while they grow fast (a receiver down for a busy hour).
+    """
+    waiting_delivery, waiting_event = aliased(WebhookDelivery), aliased(WebhookEvent)
+    waiting = (
+        select(waiting_delivery.subscriber_id, waiting_event.case_id, waiting_event.occurred_at,
+               waiting_event.id.label("event_id"))
+        .join(waiting_event, waiting_event.id == waiting_delivery.event_id)
+        .where(waiting_delivery.status == "pending", waiting_delivery.next_try_at > now,
+               waiting_event.case_id.is_not(None))
+        .cte("waiting")
+    )
+    first_at = (
+        select(waiting.c.subscriber_id, waiting.c.case_id, func.min(waiting.c.occurred_at).label("occurred_at"))
+        .group_by(waiting.c.subscriber_id, waiting.c.case_id)
+        .subquery("first_at")
+    )
+    return (  # ties on the time go by event id, as the delivery order does
+        select(waiting.c.subscriber_id, waiting.c.case_id, waiting.c.occurred_at,
+               func.min(waiting.c.event_id).label("event_id"))
+        .join(first_at, and_(first_at.c.subscriber_id == waiting.c.subscriber_id,
+                             first_at.c.case_id == waiting.c.case_id,
+                             first_at.c.occurred_at == waiting.c.occurred_at))
+        .group_by(waiting.c.subscriber_id, waiting.c.case_id, waiting.c.occurred_at)
+        .subquery("first_waiting")
+    )
+
+
 def due_deliveries(session: Session, now: datetime, limit: int) -> list[WebhookDelivery]:
     """Pending deliveries due at ``now`` whose subscriber is on, oldest event first.
 
     A delivery waits while an earlier event of the same case, to the same subscriber, is still
     pending and not due (being retried later); earlier ones that are due come first in this list.
     """
-    mine, earlier, earlier_event = WebhookEvent, aliased(WebhookDelivery), aliased(WebhookEvent)
-    blocked = exists().where(
-        earlier.subscriber_id == WebhookDelivery.subscriber_id,
-        earlier.status == "pending",
-        earlier.next_try_at > now,
-        earlier.event_id == earlier_event.id,
-        earlier_event.case_id == mine.case_id,
-        or_(earlier_event.occurred_at < mine.occurred_at,
-            and_(earlier_event.occurred_at == mine.occurred_at, earlier_event.id < mine.id)),
-    )
+    mine, first = WebhookEvent, _first_waiting(now)
     q = (
         select(WebhookDelivery)
         .join(mine, mine.id == WebhookDelivery.event_id)
         .join(WebhookSubscriber, WebhookSubscriber.id == WebhookDelivery.subscriber_id)
+        .outerjoin(first, and_(first.c.subscriber_id == WebhookDelivery.subscriber_id,
+                               first.c.case_id == mine.case_id))  # never for an event without a case
         .where(WebhookDelivery.status == "pending", WebhookDelivery.next_try_at <= now,
-               WebhookSubscriber.active.is_(True), or_(mine.case_id.is_(None), ~blocked))
+               WebhookSubscriber.active.is_(True),
+               or_(first.c.event_id.is_(None), mine.occurred_at < first.c.occurred_at,
+                   and_(mine.occurred_at == first.c.occurred_at, mine.id < first.c.event_id)))
         .order_by(mine.occurred_at, mine.id, WebhookDelivery.id)
         .limit(limit)
     )
@@ -138,8 +166,9 @@ def deliver_due(rt: Runtime, now: datetime, *, poster: Poster | None = None, rng
     with rt.sessions() as s:
         claimed = due_deliveries(s, now, limit)
         plan = [(d.id, d.subscriber_id, d.next_try_at) for d in claimed]
-        for d in claimed:
-            d.next_try_at = now + lease
+        if plan:  # one UPDATE, not one per delivery: a receiver that is down is claimed from every pass
+            s.execute(update(WebhookDelivery).where(among(s, WebhookDelivery.id, [p[0] for p in plan]))
+                      .values(next_try_at=now + lease))
         s.commit()
     waiting: set[tuple[int, int | None]] = set()  # (subscriber, case) with an earlier event not delivered
     put_back: list[dict[str, Any]] = []  # not this pass: back to due, in order (one UPDATE at the end)
