@@ -72,9 +72,29 @@ def pg_template() -> Iterator[str]:
 
 
 def _empty_pg(runtime: Runtime) -> None:
-    names = [t for t in runtime.engine.dialect.get_table_names(runtime.engine.connect()) if t != "alembic_version"]
+    with runtime.engine.connect() as c:
+        names = [t for t in runtime.engine.dialect.get_table_names(c) if t != "alembic_version"]
     with runtime.engine.begin() as c:
         c.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+
+
+def migrated_runtime(settings: Settings) -> Runtime:
+    """A runtime on ``settings``' fresh database, its stores synced: the session's PostgreSQL schema
+    is emptied, a new SQLite file migrated. Shared by every ``rt``-like fixture; the caller disposes."""
+    runtime = build_runtime(settings)
+    if runtime.engine.dialect.name == "postgresql":
+        _empty_pg(runtime)
+    else:
+        upgrade(runtime.engine)
+    with runtime.sessions() as s:
+        sync_stores(s, runtime.settings)
+        s.commit()
+    return runtime
+
+
+def database_url(backend: str, request: pytest.FixtureRequest, sqlite_file: Path) -> str:
+    """The session's migrated PostgreSQL schema, or a new SQLite file."""
+    return str(request.getfixturevalue("pg_template")) if backend == "postgres" else f"sqlite:///{sqlite_file}"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -85,16 +105,8 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def rt(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Runtime]:
     """A runtime on a freshly migrated database, SQLite and PostgreSQL."""
-    if backend == "postgres":
-        url = request.getfixturevalue("pg_template")
-        runtime = build_runtime(make_settings(tmp_path, DATABASE_URL=url, FOLLOWUP_TEST_CLOCK="1"))
-        _empty_pg(runtime)
-    else:
-        runtime = build_runtime(make_settings(tmp_path, FOLLOWUP_TEST_CLOCK="1"))
-        upgrade(runtime.engine)
-    with runtime.sessions() as s:
-        sync_stores(s, runtime.settings)
-        s.commit()
+    url = database_url(backend, request, tmp_path / "test.db")
+    runtime = migrated_runtime(make_settings(tmp_path, DATABASE_URL=url, FOLLOWUP_TEST_CLOCK="1"))
     yield runtime
     runtime.dispose()
 

@@ -22,6 +22,9 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from twilio.rest import Client
+
+from ..settings import Settings
 from .base import Contact, PermanentError, Sent, TransientError
 from .twilio_errors import classify, is_rate_limited
 from .twilio_http import BaseUrlHttpClient
@@ -110,3 +113,37 @@ class Unconfirmed:
             raise
         self.since.pop(contact.attempt_id, None)
         return sent
+
+
+class TwilioSender:
+    """What the call and the SMS sender share: the client, the attempts left unconfirmed, sending
+    once and looking up what we sent. A sender says how to create its call or SMS and where to look
+    (:meth:`lookup`)."""
+
+    def __init__(self, settings: Settings, client: Client) -> None:
+        self.settings = settings
+        self.client = client
+        self.unconfirmed = Unconfirmed()
+
+    def lookup(self, contact: Contact, since: datetime) -> Sent | None:
+        raise NotImplementedError
+
+    def _send_once(self, contact: Contact, now: datetime, create: Callable[[], str], what: str) -> Sent:
+        """Run ``create`` (returns the new SID) at most once for ``contact``, as described above."""
+        http = self.client.http_client
+        assert isinstance(http, BaseUrlHttpClient)
+        return self.unconfirmed.send(contact, now, create, self.lookup, what, http,
+                                     self.settings.twilio.request_timeout)
+
+    def _find(self, listing: Callable[..., Iterable[Any]], contact: Contact, since: datetime,
+              what: str) -> Sent | None:
+        """The oldest item of ``listing`` (Twilio's list of calls or of messages) sent to
+        ``contact.to`` from our number at or after ``since``; a list Twilio cannot give now is a
+        :class:`TransientError`."""
+        try:
+            items = listing(to=contact.to or "", from_=self.settings.twilio.from_number or "",
+                            limit=LOOKUP_LIMIT)
+        except Exception as exc:
+            raise lookup_error(exc, what) from exc
+        sid = oldest_since(items, since)
+        return Sent(provider_id=sid) if sid else None

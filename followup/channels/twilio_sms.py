@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from twilio.rest import Client
-
-from ..settings import Settings
 from .base import Contact, Sent
-from .twilio_http import BaseUrlHttpClient
-from .twilio_once import LOOKUP_LIMIT, Unconfirmed, lookup_error, oldest_since
+from .twilio_once import TwilioSender
 
 #: MessageStatus order: a late ``sent`` never overwrites ``delivered``
 STATUS_RANK = {"accepted": 0, "scheduled": 0, "queued": 0, "sending": 1, "sent": 2,
@@ -18,15 +14,10 @@ STATUS_RANK = {"accepted": 0, "scheduled": 0, "queued": 0, "sending": 1, "sent":
 NOT_DELIVERED = frozenset({"undelivered", "failed"})
 
 
-class TwilioSms:
+class TwilioSms(TwilioSender):
     """Sends the already rendered SMS text (signature and 回T退订 included by the dispatcher)."""
 
     name = "sms"
-
-    def __init__(self, settings: Settings, client: Client) -> None:
-        self.settings = settings
-        self.client = client
-        self.unconfirmed = Unconfirmed()
 
     def status_url(self, attempt_id: int) -> str:
         return f"{self.settings.public_base_url}/twilio/sms/status?attempt={attempt_id}"
@@ -41,17 +32,9 @@ class TwilioSms:
             )
             return str(msg.sid)
 
-        http = self.client.http_client
-        assert isinstance(http, BaseUrlHttpClient)
-        return self.unconfirmed.send(contact, now, create, self.lookup, f"SMS for attempt {contact.attempt_id}",
-                                     http, self.settings.twilio.request_timeout)
+        return self._send_once(contact, now, create, f"SMS for attempt {contact.attempt_id}")
 
     def lookup(self, contact: Contact, since: datetime) -> Sent | None:
         """The SMS we sent to ``contact.to`` at or after ``since`` (REST-created, not a TwiML reply)."""
-        try:
-            messages = self.client.api.v2010.account.messages.list(
-                to=contact.to or "", from_=self.settings.twilio.from_number or "", limit=LOOKUP_LIMIT)
-        except Exception as exc:
-            raise lookup_error(exc, f"looking up the SMS of attempt {contact.attempt_id}") from exc
-        sid = oldest_since(messages, since)
-        return Sent(provider_id=sid) if sid else None
+        return self._find(self.client.api.v2010.account.messages.list, contact, since,
+                          f"looking up the SMS of attempt {contact.attempt_id}")

@@ -9,13 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from twilio.rest import Client
-
-from ..settings import Settings
 from .base import Contact, Sent
 from .twilio_errors import INVALID_NUMBER_CODES
-from .twilio_http import BaseUrlHttpClient
-from .twilio_once import LOOKUP_LIMIT, Unconfirmed, lookup_error, oldest_since
+from .twilio_once import TwilioSender
 
 #: Twilio CallStatus -> outcome (CONTRACT §4). ``completed`` is refined by who answered and what
 #: they pressed; the other statuses (queued, initiated, ringing, in-progress) are not final.
@@ -55,15 +51,10 @@ def call_outcome(status: str, answered_by: str | None, *, choice: str | None, an
     return "answered" if answered_any else "hung_up"
 
 
-class TwilioVoice:
+class TwilioVoice(TwilioSender):
     """Places survey calls; the IVR and status callbacks are served by ``web/twilio``."""
 
     name = "ivr"
-
-    def __init__(self, settings: Settings, client: Client) -> None:
-        self.settings = settings
-        self.client = client
-        self.unconfirmed = Unconfirmed()
 
     def urls(self, attempt_id: int) -> dict[str, str]:
         base = f"{self.settings.public_base_url}/twilio/voice"
@@ -82,17 +73,9 @@ class TwilioVoice:
             )
             return str(call.sid)
 
-        http = self.client.http_client
-        assert isinstance(http, BaseUrlHttpClient)
-        return self.unconfirmed.send(contact, now, create, self.lookup, f"call for attempt {contact.attempt_id}",
-                                     http, tw.request_timeout)
+        return self._send_once(contact, now, create, f"call for attempt {contact.attempt_id}")
 
     def lookup(self, contact: Contact, since: datetime) -> Sent | None:
         """The call we placed to ``contact.to`` at or after ``since``, if Twilio has one (after a crash)."""
-        try:
-            calls = self.client.api.v2010.account.calls.list(
-                to=contact.to or "", from_=self.settings.twilio.from_number or "", limit=LOOKUP_LIMIT)
-        except Exception as exc:
-            raise lookup_error(exc, f"looking up the call of attempt {contact.attempt_id}") from exc
-        sid = oldest_since(calls, since)
-        return Sent(provider_id=sid) if sid else None
+        return self._find(self.client.api.v2010.account.calls.list, contact, since,
+                          f"looking up the call of attempt {contact.attempt_id}")

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from fakes.worker_ticks import run_due_until
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -23,7 +24,6 @@ from followup.intake.records import VisitRow
 from followup.models import (
     Advisor,
     Complaint,
-    ContactAttempt,
     FollowupCase,
     Store,
     SurveyResponse,
@@ -113,30 +113,14 @@ def events(rt: Runtime, *types: str) -> list[WebhookEvent]:
         return rows
 
 
-def next_moment(rt: Runtime) -> datetime | None:
-    """The next instant anything falls due: a contact, a case check or a complaint escalation."""
-    with rt.sessions() as s:
-        times = [
-            s.scalar(select(func.min(ContactAttempt.due_at)).where(ContactAttempt.status == "planned")),
-            s.scalar(select(func.min(FollowupCase.next_check_at)).where(FollowupCase.state != "closed")),
-            s.scalar(select(func.min(Complaint.due_at)).where(Complaint.status == "open", Complaint.level < 3)),
-        ]
-    found = [t for t in times if t is not None]
-    return min(found) if found else None
+#: a complaint's next escalation (level 3 is the last)
+ESCALATION_DUE = select(func.min(Complaint.due_at)).where(Complaint.status == "open", Complaint.level < 3)
 
 
 def run_until(rt: Runtime, channel: SandboxChannel, until: datetime) -> list[dict[str, object]]:
-    """Tick at every due moment up to ``until`` (the test clock jumps; nothing sleeps)."""
-    ticks = []
-    for _ in range(500):
-        at = next_moment(rt)
-        if at is None or at > until:
-            break
-        if at > rt.clock.now():
-            rt.clock.set(at)  # type: ignore[attr-defined]
-        ticks.append(run_tick(rt, channel))
-    rt.clock.set(max(until, rt.clock.now()))  # type: ignore[attr-defined]
-    return ticks
+    """Tick at every due moment (a contact, a case check or a complaint escalation) up to ``until``
+    (the test clock jumps; nothing sleeps)."""
+    return run_due_until(rt, lambda: run_tick(rt, channel), until, also_due=[ESCALATION_DUE])
 
 
 def customer(first_sms: Mapping[str, str] | None, resurveys: list[Mapping[str, str]] | None = None,

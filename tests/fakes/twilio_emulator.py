@@ -273,17 +273,10 @@ class TwilioEmulator:
         rec = Recorded("GET", path, m.group("res") if m else None, params, self._account(auth), time.time())
         with self.lock:
             self.requests.append(rec)
-        if m is None:
-            rec.status, rec.problems = 404, [f"unknown path {path}"]
-            return 404, {"code": 20404, "message": "The requested resource was not found", "status": 404}
-        if rec.account != self.account_sid or m.group("sid") != self.account_sid:
-            rec.status, rec.problems = 401, ["bad credentials"]
-            return 401, {"code": 20003, "message": "Authenticate", "status": 401}
-        res = m.group("res")
-        rec.problems = list_problems(res, params)
-        if rec.problems:
-            rec.status = 400
-            return 400, {"code": 21201, "message": "; ".join(rec.problems), "status": 400}
+        refused = self._refused(rec, m, path, list_problems)
+        if refused is not None:
+            return refused
+        res = rec.resource or ""
         with self.lock:
             items = [dict(i) for i in reversed(self.resources[res])
                      if all(i[key.lower()] == params[key][0] for key in ("To", "From") if key in params)]
@@ -293,6 +286,22 @@ class TwilioEmulator:
         return 200, {res.lower(): items[:size], "end": min(size, len(items)) - 1, "first_page_uri": uri,
                      "next_page_uri": None, "page": 0, "page_size": size, "previous_page_uri": None, "start": 0,
                      "uri": uri}
+
+    def _refused(self, rec: Recorded, m: re.Match[str] | None, path: str,
+                 problems: Callable[[str, dict[str, list[str]]], list[str]]) -> tuple[int, dict[str, Any]] | None:
+        """Twilio's answer to a request it turns down, noted on ``rec``: an unknown path (404), wrong
+        credentials (401) or ``problems`` with the parameters (400); None when it is accepted."""
+        if m is None:
+            rec.status, rec.problems = 404, [f"unknown path {path}"]
+            return 404, {"code": 20404, "message": "The requested resource was not found", "status": 404}
+        if rec.account != self.account_sid or m.group("sid") != self.account_sid:
+            rec.status, rec.problems = 401, ["bad credentials"]
+            return 401, {"code": 20003, "message": "Authenticate", "status": 401}
+        rec.problems = problems(m.group("res"), rec.params)
+        if rec.problems:
+            rec.status = 400
+            return 400, {"code": 21201, "message": "; ".join(rec.problems), "status": 400}
+        return None
 
     def _account(self, header: str) -> str | None:
         if not header.startswith("Basic "):
@@ -307,16 +316,9 @@ class TwilioEmulator:
         with self.lock:
             self.requests.append(rec)
             failure = self.failures.pop(0) if self.failures else None
-        if m is None:
-            rec.status, rec.problems = 404, [f"unknown path {path}"]
-            return 404, {"code": 20404, "message": "The requested resource was not found", "status": 404}
-        if rec.account != self.account_sid or m.group("sid") != self.account_sid:
-            rec.status, rec.problems = 401, ["bad credentials"]
-            return 401, {"code": 20003, "message": "Authenticate", "status": 401}
-        rec.problems = spec_problems(rec.resource or "", params)
-        if rec.problems:
-            rec.status = 400
-            return 400, {"code": 21201, "message": "; ".join(rec.problems), "status": 400}
+        refused = self._refused(rec, m, path, spec_problems)
+        if refused is not None:
+            return refused
         if failure is not None:
             rec.status = failure.status
             body: dict[str, Any] = {"code": failure.code, "message": failure.message, "status": failure.status,

@@ -10,13 +10,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import database_url, migrated_runtime
 from fakes.twilio_emulator import TwilioEmulator
 from flask.testing import FlaskClient
-from sqlalchemy import text
 from twilio.request_validator import RequestValidator
 
-from followup.runtime import Runtime, build_runtime, sync_stores
-from followup.schema import upgrade
+from followup.runtime import Runtime
 from followup.settings import load_settings
 
 ACCOUNT_SID = "ACe48d698e99f0ad6a1c9c3e7f6ce05ea7"  # the samples' account
@@ -47,19 +46,8 @@ def emulator() -> Iterator[TwilioEmulator]:
 @pytest.fixture
 def twilio_rt(backend: str, tmp_path: Path, request: pytest.FixtureRequest, emulator: TwilioEmulator) -> Iterator[Runtime]:
     """A Twilio-mode runtime on a migrated database (SQLite and PostgreSQL) aimed at the emulator."""
-    if backend == "postgres":
-        url = request.getfixturevalue("pg_template")
-        runtime = build_runtime(load_settings(twilio_env(emulator, url)))
-        with runtime.engine.connect() as c:
-            names = [t for t in runtime.engine.dialect.get_table_names(c) if t != "alembic_version"]
-        with runtime.engine.begin() as c:
-            c.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
-    else:
-        runtime = build_runtime(load_settings(twilio_env(emulator, f"sqlite:///{tmp_path / 'twilio.db'}")))
-        upgrade(runtime.engine)
-    with runtime.sessions() as s:
-        sync_stores(s, runtime.settings)
-        s.commit()
+    url = database_url(backend, request, tmp_path / "twilio.db")
+    runtime = migrated_runtime(load_settings(twilio_env(emulator, url)))
     yield runtime
     runtime.dispose()
 

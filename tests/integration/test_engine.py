@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from fakes.worker_ticks import run_due_until
 from sqlalchemy import func, select
 
 from followup.campaigns.engine import run_tick
@@ -27,24 +28,9 @@ from followup.runtime import Runtime
 SH = ZoneInfo("Asia/Shanghai")
 
 
-def next_event(rt: Runtime) -> datetime | None:
-    with rt.sessions() as s:
-        due = s.scalar(select(func.min(ContactAttempt.due_at)).where(ContactAttempt.status == "planned"))
-        check = s.scalar(select(func.min(FollowupCase.next_check_at)).where(FollowupCase.state != "closed"))
-    times = [t for t in (due, check) if t is not None]
-    return min(times) if times else None
-
-
 def run_until(rt: Runtime, channel: SandboxChannel, until: datetime) -> None:
     """Tick at every moment something falls due, up to ``until``."""
-    for _ in range(2000):
-        at = next_event(rt)
-        if at is None or at > until:
-            break
-        if at > rt.clock.now():
-            rt.clock.set(at)  # type: ignore[attr-defined]
-        run_tick(rt, channel)
-    rt.clock.set(max(until, rt.clock.now()))  # type: ignore[attr-defined]
+    run_due_until(rt, lambda: run_tick(rt, channel), until, most=2000)
 
 
 def import_rows_as_delivered(rt: Runtime, path: Path, channel: SandboxChannel) -> None:

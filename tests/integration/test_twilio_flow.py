@@ -14,8 +14,9 @@ from pathlib import Path
 
 from fakes.twilio_emulator import Recorded, TwilioEmulator
 from fakes.twilio_env import FROM_NUMBER, PUBLIC, emulator, post_signed, read_sample, twilio_rt  # noqa: F401
+from fakes.worker_ticks import run_due_until
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from followup.campaigns.engine import run_tick
 from followup.channels.base import Channel
@@ -34,14 +35,6 @@ from followup.web import create_app
 
 CSV_HEADER = "store_code,ro_number,customer_name,mobile,phone,address,advisor_code,advisor_name,service_type,delivered_at\n"
 VISIT = "SZ01,WO26119001,欧阳晓明,+86 138 0013 8000,,深圳市南山区粤海街道科技南十二路38号,SA01,王强,repair,2026-11-19T08:35:00+08:00\n"
-
-
-def next_event(rt: Runtime) -> datetime | None:
-    with rt.sessions() as s:
-        due = s.scalar(select(func.min(ContactAttempt.due_at)).where(ContactAttempt.status == "planned"))
-        check = s.scalar(select(func.min(FollowupCase.next_check_at)).where(FollowupCase.state != "closed"))
-    times = [t for t in (due, check) if t is not None]
-    return min(times) if times else None
 
 
 class Customer:
@@ -87,16 +80,12 @@ class Customer:
 
 
 def run_until(rt: Runtime, channel: Channel, customer: Customer, until: datetime) -> None:
-    for _ in range(200):
-        at = next_event(rt)
-        if at is None or at > until:
-            break
-        if at > rt.clock.now():
-            rt.clock.set(at)  # type: ignore[attr-defined]
+    def tick_and_answer() -> None:
         run_tick(rt, channel)
         customer.ring_unanswered()
         customer.deliver_sms()
-    rt.clock.set(max(until, rt.clock.now()))  # type: ignore[attr-defined]
+
+    run_due_until(rt, tick_and_answer, until, most=200)
 
 
 def messages(twiml: str) -> list[str]:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from conftest import migrated_runtime
 from fakes.twilio_emulator import TwilioEmulator
 from fakes.twilio_env import emulator, import_visit, tick_at, twilio_env, twilio_rt  # noqa: F401
 from sqlalchemy import select
 
 from followup.campaigns.pacing import Pacer
 from followup.models import ContactAttempt
-from followup.runtime import Runtime, build_runtime, sync_stores
-from followup.schema import upgrade
+from followup.runtime import Runtime
 from followup.settings import load_settings
 
 FIRST_CALL = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
@@ -49,12 +49,7 @@ def test_two_workers_share_one_limit(twilio_rt: Runtime) -> None:  # noqa: F811
 
 def _runtime(tmp_path: Path, emulator: TwilioEmulator, rate: str) -> Runtime:  # noqa: F811
     env = twilio_env(emulator, f"sqlite:///{tmp_path / 'paced.db'}", FOLLOWUP__twilio__calls_per_second=rate)
-    rt = build_runtime(load_settings(env))
-    upgrade(rt.engine)
-    with rt.sessions() as s:
-        sync_stores(s, rt.settings)
-        s.commit()
-    return rt
+    return migrated_runtime(load_settings(env))
 
 
 def test_a_backlog_of_calls_goes_out_at_the_configured_rate(tmp_path: Path, emulator: TwilioEmulator) -> None:  # noqa: F811

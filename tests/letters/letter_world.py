@@ -6,14 +6,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from fakes.worker_ticks import run_due_until
+from sqlalchemy import select
 
 from followup.campaigns.engine import duties, run_tick
 from followup.campaigns.post_service import accept_visit
 from followup.channels.base import Contact, Sent
 from followup.channels.sandbox import SandboxChannel, silent
 from followup.intake.records import VisitRow
-from followup.models import ContactAttempt, FollowupCase, Store
+from followup.models import FollowupCase, Store
 from followup.runtime import Runtime
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -51,29 +52,15 @@ def unreachable(contact: Contact, now: datetime) -> Sent:
     return silent(contact, now)
 
 
-def next_event(rt: Runtime) -> datetime | None:
-    with rt.sessions() as s:
-        due = s.scalar(select(func.min(ContactAttempt.due_at)).where(ContactAttempt.status == "planned"))
-        check = s.scalar(select(func.min(FollowupCase.next_check_at)).where(FollowupCase.state != "closed"))
-    times = [t for t in (due, check) if t is not None]
-    return min(times) if times else None
-
-
 def run_until(rt: Runtime, channel: SandboxChannel, until: datetime, *, dispatch_only: bool = False) -> None:
     """Tick at every moment something falls due, up to ``until`` (no sleeping); with
     ``dispatch_only`` the other duties (the worker's letter batch among them) do not run."""
     dispatch = duties(rt, channel)["dispatch"]
-    for _ in range(500):
-        at = next_event(rt)
-        if at is None or at > until:
-            break
-        if at > rt.clock.now():
-            rt.clock.set(at)  # type: ignore[attr-defined]
-        if dispatch_only:
-            dispatch(rt, rt.clock.now())
-        else:
-            run_tick(rt, channel)
-    rt.clock.set(max(until, rt.clock.now()))  # type: ignore[attr-defined]
+
+    def step() -> object:
+        return dispatch(rt, rt.clock.now()) if dispatch_only else run_tick(rt, channel)
+
+    run_due_until(rt, step, until)
 
 
 def case_row(rt: Runtime, case_id: int) -> FollowupCase:

@@ -13,7 +13,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from fakes.worker_ticks import run_due_until
+from sqlalchemy import select
 
 from followup.campaigns.engine import run_tick
 from followup.campaigns.post_service import accept_visit
@@ -45,23 +46,9 @@ def opening(when: datetime) -> bool:
     return timedelta(0) <= when - at(0, 14) < timedelta(seconds=1)
 
 
-def next_event(rt: Runtime) -> datetime | None:
-    with rt.sessions() as s:
-        due = s.scalar(select(func.min(ContactAttempt.due_at)).where(ContactAttempt.status == "planned"))
-        check = s.scalar(select(func.min(FollowupCase.next_check_at)).where(FollowupCase.state != "closed"))
-    times = [t for t in (due, check) if t is not None]
-    return min(times) if times else None
-
-
 def run_until(rt: Runtime, channel: SandboxChannel, until: datetime) -> None:
     """The worker running normally: a tick at every moment something falls due, up to ``until``."""
-    for _ in range(500):
-        when = next_event(rt)
-        if when is None or when > until:
-            break
-        rt.clock.set(max(when, rt.clock.now()))  # type: ignore[attr-defined]
-        run_tick(rt, channel)
-    rt.clock.set(max(until, rt.clock.now()))  # type: ignore[attr-defined]
+    run_due_until(rt, lambda: run_tick(rt, channel), until)
 
 
 def accept(rt: Runtime, row: VisitRow, now: datetime, *, do_not_call: bool = False) -> int:

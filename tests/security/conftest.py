@@ -7,10 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from conftest import database_url, migrated_runtime
 
-from followup.runtime import Runtime, build_runtime, sync_stores
-from followup.schema import upgrade
+from followup.runtime import Runtime
 from followup.settings import load_settings
 from security.security_world import SZ02_ENV, World, build_world
 
@@ -22,19 +21,8 @@ def two_store_env(database_url: str, **extra: str) -> dict[str, str]:
 @pytest.fixture
 def rt(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Runtime]:
     """Like the suite's ``rt``, with SZ01 and SZ02 configured."""
-    if backend == "postgres":
-        url = request.getfixturevalue("pg_template")
-        runtime = build_runtime(load_settings(two_store_env(url)))
-        with runtime.engine.connect() as c:
-            names = [t for t in runtime.engine.dialect.get_table_names(c) if t != "alembic_version"]
-        with runtime.engine.begin() as c:
-            c.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
-    else:
-        runtime = build_runtime(load_settings(two_store_env(f"sqlite:///{tmp_path / 'security.db'}")))
-        upgrade(runtime.engine)
-    with runtime.sessions() as s:
-        sync_stores(s, runtime.settings)
-        s.commit()
+    url = database_url(backend, request, tmp_path / "security.db")
+    runtime = migrated_runtime(load_settings(two_store_env(url)))
     yield runtime
     runtime.dispose()
 

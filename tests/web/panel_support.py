@@ -14,6 +14,7 @@ from followup.campaigns.post_service import accept_visit
 from followup.intake.records import VisitRow
 from followup.models import FollowupCase, Store, Visit
 from followup.runtime import Runtime
+from followup.web import create_app
 
 #: 12:00 in Shanghai, inside a calling window
 NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
@@ -58,6 +59,15 @@ def make_user(rt: Runtime, username: str, role: str, stores: list[str], *, advis
         if advisor:
             link_advisor(s, user, stores[0], advisor)
         s.commit()
+
+
+def staff_client(rt: Runtime, at: datetime = NOW) -> FlaskClient:
+    """A browser logged in as ``staff1`` (info staff of SZ01), the clock at ``at``."""
+    rt.clock.set(at)  # type: ignore[attr-defined]
+    make_user(rt, "staff1", "info_staff", ["SZ01"])
+    client = create_app(runtime=rt).test_client()
+    log_in(client, "staff1")
+    return client
 
 
 def csrf(client: FlaskClient, path: str = "/login") -> str:

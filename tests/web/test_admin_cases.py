@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
-from panel_support import NOW, log_in, make_user, make_visit, post, text_of
+from panel_support import NOW, log_in, make_user, make_visit, post, staff_client, text_of
 from sqlalchemy import select
 
 from followup.models import (
@@ -28,11 +28,7 @@ ANSWERS_SATISFIED = {"q_overall": "9", "q_fixed_right": "yes", "q_on_time": "yes
 
 @pytest.fixture
 def client(rt: Runtime) -> FlaskClient:
-    rt.clock.set(NOW)  # type: ignore[attr-defined]
-    make_user(rt, "staff1", "info_staff", ["SZ01"])
-    c = create_app(runtime=rt).test_client()
-    log_in(c, "staff1")
-    return c
+    return staff_client(rt)
 
 
 def page(client: FlaskClient, path: str) -> str:

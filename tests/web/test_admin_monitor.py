@@ -7,21 +7,16 @@ from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
-from panel_support import NOW, log_in, make_user, make_visit, post, text_of
+from panel_support import NOW, make_visit, post, staff_client, text_of
 from sqlalchemy import select, update
 
 from followup.models import ContactAttempt, FollowupCase
 from followup.runtime import Runtime
-from followup.web import create_app
 
 
 @pytest.fixture
 def client(rt: Runtime) -> FlaskClient:
-    rt.clock.set(NOW)  # type: ignore[attr-defined]
-    make_user(rt, "staff1", "info_staff", ["SZ01"])
-    c = create_app(runtime=rt).test_client()
-    log_in(c, "staff1")
-    return c
+    return staff_client(rt)
 
 
 def number(html: str, key: str) -> str:

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
-from panel_support import NOW, add_other_store, log_in, make_user, make_visit, post, text_of
+from panel_support import NOW, add_other_store, log_in, make_user, make_visit, post, staff_client, text_of
 from sqlalchemy import select
 
 from followup.campaigns.engine import run_tick
@@ -32,11 +32,7 @@ CALLING = NOW + timedelta(hours=2, minutes=30)
 
 @pytest.fixture
 def client(rt: Runtime) -> FlaskClient:
-    rt.clock.set(CALLING)  # type: ignore[attr-defined]
-    make_user(rt, "staff1", "info_staff", ["SZ01"])
-    c = create_app(runtime=rt).test_client()
-    log_in(c, "staff1")
-    return c
+    return staff_client(rt, CALLING)
 
 
 def customer_of(rt: Runtime, case_id: int) -> int:

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from fakes.worker_ticks import run_due_until
 from sqlalchemy import func, select
 from webhook_world import LocalReceiver, StreamReader, add_panel_user, log_in, receiver, with_settings
 from werkzeug.serving import make_server
@@ -31,7 +32,6 @@ from followup.complaints.actions import resolve
 from followup.intake.records import VisitRow
 from followup.models import (
     Complaint,
-    ContactAttempt,
     FollowupCase,
     ReceivedEvent,
     Store,
@@ -90,19 +90,10 @@ def last_event_id(rt: Runtime) -> int:
 
 
 def tick_until(rt: Runtime, channel: SandboxChannel, until: datetime) -> None:
-    """Tick at every moment something falls due, up to ``until`` (as the worker would)."""
-    for _ in range(200):
-        with rt.sessions() as s:
-            due = s.scalar(select(func.min(ContactAttempt.due_at)).where(ContactAttempt.status == "planned"))
-            check = s.scalar(select(func.min(FollowupCase.next_check_at)).where(FollowupCase.state != "closed"))
-            complaint = s.scalar(select(func.min(Complaint.due_at)).where(Complaint.status == "open"))
-        at = min((t for t in (due, check, complaint) if t is not None), default=None)
-        if at is None or at > until:
-            break
-        if at > rt.clock.now():
-            rt.clock.set(at)  # type: ignore[attr-defined]
-        run_tick(rt, channel)
-    rt.clock.set(max(until, rt.clock.now()))  # type: ignore[attr-defined]
+    """Tick at every moment something falls due (an open complaint's due time too), up to ``until``
+    (as the worker would), and once more there."""
+    complaint_due = select(func.min(Complaint.due_at)).where(Complaint.status == "open")
+    run_due_until(rt, lambda: run_tick(rt, channel), until, also_due=[complaint_due], most=200)
     run_tick(rt, channel)
 
 

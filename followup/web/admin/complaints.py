@@ -6,6 +6,7 @@ Thin: parse, authorise, call :mod:`followup.complaints`, render. Another store's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
@@ -30,15 +31,18 @@ def _complaint(complaint_id: int) -> Complaint:
     return found
 
 
-def _done(complaint_id: int, message: str) -> Any:
-    db_session().commit()
-    flash(message, "ok")
-    return redirect(url_for("complaints.detail", complaint_id=complaint_id))
-
-
-def _refused(complaint_id: int, exc: actions.ComplaintError) -> Any:
-    db_session().rollback()
-    flash(str(exc), "error")
+def _act(complaint_id: int, action: Callable[[Complaint], object], done: str) -> Any:
+    """One staff action on a complaint the user may see: saved with ``done`` flashed, or, when
+    the rules refuse it, rolled back with the reason flashed; back to the complaint either way."""
+    complaint = _complaint(complaint_id)
+    try:
+        action(complaint)
+    except actions.ComplaintError as exc:
+        db_session().rollback()
+        flash(str(exc), "error")
+    else:
+        db_session().commit()
+        flash(done, "ok")
     return redirect(url_for("complaints.detail", complaint_id=complaint_id))
 
 
@@ -68,48 +72,32 @@ def detail(complaint_id: int) -> Any:
 @bp.post("/<int:complaint_id>/acknowledge")
 @login_required
 def acknowledge(complaint_id: int) -> Any:
-    complaint = _complaint(complaint_id)
-    try:
-        actions.acknowledge(db_session(), complaint, g.user, now=runtime().clock.now())
-    except actions.ComplaintError as exc:
-        return _refused(complaint_id, exc)
-    return _done(complaint_id, "Complaint acknowledged.")
+    return _act(complaint_id, lambda c: actions.acknowledge(
+        db_session(), c, g.user, now=runtime().clock.now()), "Complaint acknowledged.")
 
 
 @bp.post("/<int:complaint_id>/contact")
 @login_required
 def contact(complaint_id: int) -> Any:
-    complaint = _complaint(complaint_id)
     form = request.form
-    try:
-        actions.log_contact(db_session(), complaint, g.user, note=form.get("note"), cause=form.get("cause"),
-                            fix=form.get("fix"), now=runtime().clock.now())
-    except actions.ComplaintError as exc:
-        return _refused(complaint_id, exc)
-    return _done(complaint_id, "Contact recorded.")
+    return _act(complaint_id, lambda c: actions.log_contact(
+        db_session(), c, g.user, note=form.get("note"), cause=form.get("cause"), fix=form.get("fix"),
+        now=runtime().clock.now()), "Contact recorded.")
 
 
 @bp.post("/<int:complaint_id>/resolve")
 @login_required
 def resolve(complaint_id: int) -> Any:
-    complaint = _complaint(complaint_id)
     form, rt = request.form, runtime()
-    try:
-        actions.resolve(db_session(), complaint, g.user, cause=form.get("cause"), fix=form.get("fix"),
-                        note=form.get("note"), settings=rt.settings, now=rt.clock.now())
-    except actions.ComplaintError as exc:
-        return _refused(complaint_id, exc)
-    return _done(complaint_id, "Complaint resolved: the customer is surveyed again.")
+    return _act(complaint_id, lambda c: actions.resolve(
+        db_session(), c, g.user, cause=form.get("cause"), fix=form.get("fix"), note=form.get("note"),
+        settings=rt.settings, now=rt.clock.now()), "Complaint resolved: the customer is surveyed again.")
 
 
 @bp.post("/<int:complaint_id>/close")
 @role_required("manager")
 def close(complaint_id: int) -> Any:
-    complaint = _complaint(complaint_id)
     rt = runtime()
-    try:
-        actions.close_dissatisfied(db_session(), complaint, g.user, reason=request.form.get("reason"),
-                                   settings=rt.settings, now=rt.clock.now())
-    except actions.ComplaintError as exc:
-        return _refused(complaint_id, exc)
-    return _done(complaint_id, "Complaint closed.")
+    return _act(complaint_id, lambda c: actions.close_dissatisfied(
+        db_session(), c, g.user, reason=request.form.get("reason"), settings=rt.settings,
+        now=rt.clock.now()), "Complaint closed.")

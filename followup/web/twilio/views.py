@@ -13,18 +13,24 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
+from datetime import datetime
 
 from flask import Blueprint, Response, abort, request
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import Session
 from twilio.twiml.messaging_response import MessagingResponse
 
 from ...campaigns import ivr_survey, provider_status, sms_survey
+from ...settings import Settings
 from .. import db_session, runtime
 from .signature import is_valid
 
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
 log = logging.getLogger("followup.twilio")
+#: a status callback's service: (session, settings, form, now, attempt of the URL) -> what happened
+_StatusHandler = Callable[[Session, Settings, dict[str, str], datetime, int | None], str]
 
 
 @bp.before_request
@@ -84,22 +90,23 @@ def voice_gather() -> Response:
     return _xml(twiml)
 
 
+def _status_callback(handle: _StatusHandler, what: str, sid_param: str) -> Response:
+    """Hand one status callback to ``handle``, save what it changed and answer 204 (no TwiML)."""
+    rt, s = runtime(), db_session()
+    result = handle(s, rt.settings, _params(), rt.clock.now(), _optional_attempt())
+    s.commit()
+    log.info("%s status %s: %s", what, request.form.get(sid_param, ""), result)
+    return Response(status=204)
+
+
 @bp.post("/voice/status")
 def voice_status() -> Response:
-    rt, s = runtime(), db_session()
-    result = provider_status.call_status(s, rt.settings, _params(), rt.clock.now(), _optional_attempt())
-    s.commit()
-    log.info("call status %s: %s", request.form.get("CallSid", ""), result)
-    return Response(status=204)
+    return _status_callback(provider_status.call_status, "call", "CallSid")
 
 
 @bp.post("/sms/status")
 def sms_status() -> Response:
-    rt, s = runtime(), db_session()
-    result = provider_status.sms_status(s, rt.settings, _params(), rt.clock.now(), _optional_attempt())
-    s.commit()
-    log.info("sms status %s: %s", request.form.get("MessageSid", ""), result)
-    return Response(status=204)
+    return _status_callback(provider_status.sms_status, "sms", "MessageSid")
 
 
 @bp.post("/sms/inbound")
