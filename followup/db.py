@@ -33,6 +33,16 @@ def make_engine(url: str, **kwargs: object) -> Engine:
         return engine
     engine = create_engine(url, **kwargs)
     _ping_after_idle(engine)
+
+    @event.listens_for(engine, "connect")
+    def _no_jit(dbapi_conn: Any, _record: Any) -> None:
+        # PostgreSQL's JIT compiles any query its planner thinks large: over a million cases the
+        # monitor's funnel spent 170 of its 340 ms compiling. Our queries are short; run them plain.
+        cur = dbapi_conn.cursor()
+        cur.execute("SET jit = off")
+        cur.close()
+        dbapi_conn.commit()
+
     return engine
 
 

@@ -275,16 +275,30 @@ def list_cases(session: Session, viewer: Viewer, f: CaseFilter, now: datetime, *
     return CasePage(rows, total, page, page_size, f)
 
 
-def _count(session: Session, viewer: Viewer, stores: Sequence[Store], f: CaseFilter, now: datetime) -> int:
-    q = (
-        select(func.count(FollowupCase.id))
-        .select_from(FollowupCase)
-        .join(Visit, Visit.id == FollowupCase.visit_id)
-        .where(visible(viewer, stores), *conditions(f, stores, now))
-    )
-    if f.search and f.search.strip():
+def _counting(columns: list[Any], viewer: Viewer, stores: Sequence[Store], f: CaseFilter, now: datetime) -> Any:
+    """``SELECT columns`` over the cases the list would show for ``f``."""
+    q = select(*columns).select_from(FollowupCase)
+    searching = bool(f.search and f.search.strip())
+    # Every case has its visit: join it only when a condition reads it (the join alone cost a
+    # full scan of visits for the monitor's total over a million cases).
+    if searching or f.service_type:
+        q = q.join(Visit, Visit.id == FollowupCase.visit_id)
+    if searching:
         q = q.join(Customer, Customer.id == Visit.customer_id).outerjoin(Vehicle, Vehicle.id == Visit.vehicle_id)
-    return session.scalar(q) or 0
+    return q.where(visible(viewer, stores), *conditions(f, stores, now))
+
+
+def _count(session: Session, viewer: Viewer, stores: Sequence[Store], f: CaseFilter, now: datetime) -> int:
+    return session.scalar(_counting([func.count(FollowupCase.id)], viewer, stores, f, now)) or 0
+
+
+def count_funnel(session: Session, viewer: Viewer, f: CaseFilter, now: datetime) -> dict[str, int]:
+    """For each funnel step, what :func:`count_cases` gives for ``f`` with ``funnel=step``, in one
+    pass over ``f``'s cases (``COUNT … FILTER``) instead of one query per step."""
+    stores = store_rows(session, viewer.store_codes)
+    columns = [func.count(FollowupCase.id).filter(funnel_condition(step)) for step in FUNNEL_STEPS]
+    row = session.execute(_counting(columns, viewer, stores, replace(f, funnel=None), now)).one()
+    return {step: int(n or 0) for step, n in zip(FUNNEL_STEPS, row, strict=True)}
 
 
 def count_cases(session: Session, viewer: Viewer, f: CaseFilter, now: datetime) -> int:

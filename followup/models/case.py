@@ -24,6 +24,9 @@ class FollowupCase(Base):
         Index("ix_cases_advisor", "advisor_id"),
         Index("ix_cases_rule_deadline", "three_day_rule", "deadline_at"),
         Index("ix_cases_next_check", "next_check_at"),
+        # the monitor's "flagged" number: a few rows among a million
+        Index("ix_cases_flagged", "store_id", postgresql_where=text("flagged IS true"),
+              sqlite_where=text("flagged IS 1")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"), unique=True)
@@ -67,6 +70,9 @@ class ContactAttempt(Base):
             sqlite_where=text("status = 'planned'"),
         ),
         Index("ix_attempts_case", "case_id", "id"),
+        # the monitor's calls made / failed today
+        Index("ix_attempts_call_ended", "ended_at", postgresql_where=text("channel = 'call'"),
+              sqlite_where=text("channel = 'call'")),
         Index(
             "ix_attempts_dispatching",
             "lease_until",

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from panel_support import NOW, make_visit, post, staff_client, text_of
 from sqlalchemy import select, update
 
+from followup.campaigns.case_list import FUNNEL_STEPS
 from followup.models import ContactAttempt, FollowupCase
 from followup.runtime import Runtime
 
@@ -64,6 +65,23 @@ def test_the_numbers_count_the_cases_and_link_to_them(rt: Runtime, client: Flask
     assert number(html, "funnel-call1") == "2" and number(html, "funnel-reached") == "1"
     assert listed(client, link_of(html, "funnel-reached")) == ["RO-OK"]
     del due, risky, late
+
+
+def test_each_funnel_step_counts_what_its_link_lists(rt: Runtime, client: FlaskClient) -> None:
+    """The funnel is counted in one pass (COUNT … FILTER): each step must still equal its list."""
+    cases = {ro: make_visit(rt, ro, mobile=f"+86139001390{i:02d}", plan=True)
+             for i, ro in enumerate(("RO-A", "RO-B", "RO-C", "RO-D"))}
+    outcomes = {"RO-A": ["busy", "no_answer"], "RO-B": ["answered"], "RO-C": ["no_answer"], "RO-D": []}
+    answers = {"q_overall": "9", "q_fixed_right": "yes", "q_on_time": "yes", "q_advisor": "9"}
+    for ro, calls in outcomes.items():
+        for outcome in calls:
+            data = {"outcome": outcome, **(answers if outcome == "answered" else {})}
+            post(client, f"/cases/{cases[ro]}/call", data, token_from=f"/cases/{cases[ro]}")
+    html = client.get("/").get_data(as_text=True)
+    counts = {step: number(html, f"funnel-{step}") for step in FUNNEL_STEPS}
+    assert counts["call1"] == "3" and counts["call2"] == "1" and counts["reached"] == "1", counts
+    for step in FUNNEL_STEPS:
+        assert int(counts[step]) == len(listed(client, link_of(html, f"funnel-{step}"))), step
 
 
 def test_compliance_is_met_over_decided_cases_whose_deadline_falls_in_the_period(rt: Runtime, client: FlaskClient) -> None:

@@ -7,7 +7,7 @@ month.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -15,11 +15,11 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ...campaigns.case_list import (
-    FUNNEL_STEPS,
     CaseFilter,
     StoreDay,
     Viewer,
     count_cases,
+    count_funnel,
     days_of,
     in_local_period,
     store_rows,
@@ -103,6 +103,7 @@ def monitor(session: Session, viewer: Viewer, now: datetime) -> Monitor:
         compliance_today=_rate(session, cond, days_of(stores, now)),
         compliance_month=_rate(session, cond, days_of(stores, now, month=True)),
         funnel=[
-            number(step, CaseFilter(funnel=step, deadline_month=this_month.deadline_month)) for step in FUNNEL_STEPS
+            Number(step, n, replace(this_month, funnel=step).query_args())
+            for step, n in count_funnel(session, viewer, this_month, now).items()
         ],
     )
