@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ..models import Advisor, ContactAttempt, Customer, FollowupCase, Store, SurveyResponse, Vehicle, Visit
 from .policy import FAILED_CALL_OUTCOMES
@@ -149,11 +149,13 @@ def days_of(stores: Sequence[Store], now: datetime, *, month: bool = False, on: 
     return out
 
 
-def in_local_period(column: Any, days: Sequence[StoreDay]) -> ColumnElement[bool]:
-    """``column`` falls in each case's store-local period (OR over the viewer's stores)."""
+def in_local_period(column: Any, days: Sequence[StoreDay], store: Any = None) -> ColumnElement[bool]:
+    """``column`` falls in each case's store-local period (OR over the viewer's stores); the case's
+    store is ``store`` (default ``FollowupCase.store_id``)."""
     if not days:
         return false()
-    return or_(*(and_(FollowupCase.store_id == d.store_id, column >= d.start, column < d.end) for d in days))
+    store = FollowupCase.store_id if store is None else store
+    return or_(*(and_(store == d.store_id, column >= d.start, column < d.end) for d in days))
 
 
 def visible(viewer: Viewer, stores: Sequence[Store]) -> ColumnElement[bool]:
@@ -191,15 +193,23 @@ def funnel_condition(step: str) -> ColumnElement[bool]:
 
 
 def activity_condition(activity: str, today: Sequence[StoreDay]) -> ColumnElement[bool]:
-    """Today's calls: still due (planned up to the end of today), made, or failed."""
+    """Today's calls: still due (planned up to the end of today), made, or failed.
+
+    Written ``cases.id IN (the matching calls' cases)``: both databases then start from today's
+    few calls (indexes on due and end times); an EXISTS per case made SQLite visit every case of
+    the store (2 s each over a million cases).
+    """
+    owner = aliased(FollowupCase)
     if activity == "calls_due_today":
-        ends = [and_(FollowupCase.store_id == d.store_id, ContactAttempt.due_at < d.end) for d in today]
-        return _call(and_(ContactAttempt.status == "planned", or_(*ends) if ends else false()))
-    made = in_local_period(ContactAttempt.ended_at, today)
-    if activity == "calls_failed_today":
-        return _call(and_(ContactAttempt.status == "done", ContactAttempt.outcome.in_(
-            FAILED_CALL_OUTCOMES | {"invalid_number"}), made))
-    return _call(and_(ContactAttempt.status == "done", made))
+        ends = [and_(owner.store_id == d.store_id, ContactAttempt.due_at < d.end) for d in today]
+        cond = and_(ContactAttempt.status == "planned", or_(*ends) if ends else false())
+    else:
+        cond = and_(ContactAttempt.status == "done", in_local_period(ContactAttempt.ended_at, today, owner.store_id))
+        if activity == "calls_failed_today":
+            cond = and_(cond, ContactAttempt.outcome.in_(FAILED_CALL_OUTCOMES | {"invalid_number"}))
+    calls = (select(ContactAttempt.case_id).join(owner, owner.id == ContactAttempt.case_id)
+             .where(ContactAttempt.channel == "call", cond))
+    return FollowupCase.id.in_(calls)
 
 
 def at_risk(now: datetime) -> ColumnElement[bool]:
