@@ -10,6 +10,7 @@ hand, which their leases bring back; a tick after downtime simply finds more row
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,23 @@ log = logging.getLogger("followup.engine")
 
 #: rows handled per step of one tick; a larger backlog is worked through over several ticks
 BATCH = 500
+
+
+def batch_size() -> int:
+    """``FOLLOWUP_DISPATCH_BATCH`` (default :data:`BATCH`): rows one worker claims per pass.
+
+    Smaller batches spread a backlog over more workers; larger ones cost fewer round trips.
+    """
+    raw = os.environ.get("FOLLOWUP_DISPATCH_BATCH", "")
+    if not raw:
+        return BATCH
+    try:
+        value = int(raw)
+    except ValueError:
+        raise RuntimeError(f"FOLLOWUP_DISPATCH_BATCH must be a whole number of rows, not {raw!r}") from None
+    if value < 1:
+        raise RuntimeError(f"FOLLOWUP_DISPATCH_BATCH must be at least 1, not {value}")
+    return value
 
 #: One duty of the scheduler: does the work that is due at ``now`` and returns its counts.
 Duty = Callable[[Runtime, datetime], dict[str, Any]]

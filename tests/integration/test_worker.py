@@ -73,3 +73,16 @@ def test_tick_now_without_test_clock_is_refused(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "followup.cli", "tick", "--now", "2026-11-21T10:00:00+08:00"],
                          env=env, capture_output=True, text=True)
     assert out.returncode == 2 and "test clock" in out.stderr
+
+
+def test_dispatch_batch_comes_from_the_environment_and_a_bad_one_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    from followup.campaigns.engine import BATCH, batch_size
+
+    monkeypatch.delenv("FOLLOWUP_DISPATCH_BATCH", raising=False)
+    assert batch_size() == BATCH
+    monkeypatch.setenv("FOLLOWUP_DISPATCH_BATCH", "20")
+    assert batch_size() == 20
+    for bad in ("lots", "0"):
+        monkeypatch.setenv("FOLLOWUP_DISPATCH_BATCH", bad)
+        with pytest.raises(RuntimeError, match="FOLLOWUP_DISPATCH_BATCH"):
+            batch_size()

@@ -37,7 +37,9 @@ def env(url: str) -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": url, "FOLLOWUP_ENV": "test", "FOLLOWUP_TEST_CLOCK": "1",
             "FOLLOWUP_TICK_SECONDS": "0.2", "FOLLOWUP_CHANNEL_MODE": "sandbox",
             # a worker starved by a loaded machine must not hold its claims for the default 5 minutes
-            "FOLLOWUP_LEASE_SECONDS": "20"}
+            "FOLLOWUP_LEASE_SECONDS": "20",
+            # small claims, so that neither worker takes a whole step's 300 rows in one pass
+            "FOLLOWUP_DISPATCH_BATCH": "20"}
 
 
 def followup(url: str, *args: str) -> subprocess.CompletedProcess[str]:
