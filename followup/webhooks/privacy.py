@@ -48,6 +48,11 @@ def mask_in_text(text: str) -> str:
     # service types, timestamps) cannot hold a number, and are returned as they are.
     if not _ENOUGH_DIGITS.match(text) or _WHOLE_SECOND_INSTANT.fullmatch(text) or _LETTER_CODE.fullmatch(text):
         return text
+    return mask_every_match(text)
+
+
+def mask_every_match(text: str) -> str:
+    """Every number libphonenumber's matcher finds in ``text``, masked (no pre-checks)."""
     out, last = [], 0
     for match in phonenumbers.PhoneNumberMatcher(text, "CN", leniency=phonenumbers.Leniency.VALID):
         e164 = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)

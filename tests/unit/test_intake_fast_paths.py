@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from phonenumbers import PhoneMetadata
 
 from followup.intake.phones import MOBILE, normalise_phone, parse_mainland
-from followup.webhooks.privacy import MIN_PHONE_DIGITS, mask_in_text, scrub
+from followup.webhooks.privacy import MIN_PHONE_DIGITS, mask_every_match, mask_in_text, scrub
 
 # --- the mobile fast path ------------------------------------------------------------------------
 
@@ -55,14 +55,7 @@ def test_fast_path_answers_for_a_plain_mobile() -> None:
 
 def _matcher(text: str) -> str:
     """What ``mask_in_text`` gave before its pre-checks: every match of libphonenumber masked."""
-    from followup.intake.phones import mask_phone
-
-    out, last = [], 0
-    for match in phonenumbers.PhoneNumberMatcher(text, "CN", leniency=phonenumbers.Leniency.VALID):
-        e164 = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
-        out += [text[last : match.start], mask_phone(e164) or "****"]
-        last = match.end
-    return "".join(out) + text[last:]
+    return mask_every_match(text)
 
 
 def test_no_country_has_shorter_numbers_than_the_pre_check_assumes() -> None:
