@@ -277,3 +277,26 @@ def test_an_inbound_sms_while_the_database_is_away_gets_503_and_its_retry_is_han
     with twilio_rt.sessions() as s:
         stored = s.scalars(select(SmsMessage).where(SmsMessage.provider_id == "SM" + "6" * 32)).all()
     assert [(m.body, m.direction, m.handling) for m in stored] == [("是", "in", "answer")]
+
+
+@pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_callback_right_after_a_database_restart_is_handled_not_refused(
+        twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path) -> None:  # noqa: F811
+    """Pooled connections are pinged only after sitting idle: the first callback after a restart
+    meets a closed connection, and the view runs once more on a fresh one instead of answering 503."""
+    call, attempt = placed_call(twilio_rt, emulator, tmp_path)
+    outage = Outage(twilio_rt, emulator)
+    status = f"{PUBLIC}/twilio/voice/status?attempt={attempt.id}"
+    assert outage.proxy is not None
+    try:
+        for live in serve(outage.web):
+            assert live.post(status, status_params(call, "ringing")).status_code == 204  # a pooled connection
+            outage.proxy.cut()  # the server restarts: every open connection is closed …
+            outage.proxy.restore()  # … and new ones are accepted again
+            answered = live.post(status, status_params(call, "no-answer"))
+            assert answered.status_code == 204, answered.text
+    finally:
+        outage.close()
+    events, kept, final = counted(twilio_rt, call.sid or "")
+    assert final == ("done", "no_answer") and events == 1
+    assert kept == [("ringing", False), ("no-answer", False)]

@@ -12,6 +12,7 @@ or fallback URL brings the request again; a repeat is handled once (MessageSid, 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -70,11 +71,35 @@ def _attempt_id() -> int:
         abort(400)
 
 
+def _once_more_after_a_closed_connection(view: Callable[[], Response]) -> Callable[[], Response]:
+    """Run ``view`` again, once, when its pooled connection turned out closed (a database restart).
+
+    Pooled connections are tested only after sitting idle (``followup.db``), so the first request
+    after a restart can meet a connection that was fine a moment ago. Its transaction is rolled
+    back and the pool has dropped the dead connections: the second run is a fresh request.
+    """
+
+    @functools.wraps(view)
+    def run() -> Response:
+        try:
+            return view()
+        except (OperationalError, InterfaceError) as exc:
+            if not exc.connection_invalidated:
+                raise
+            with contextlib.suppress(Exception):
+                db_session().rollback()
+            log.warning("database connection closed under %s (restart?): tried once more", request.path)
+            return view()
+
+    return run
+
+
 def _xml(body: str) -> Response:
     return Response(body, mimetype="text/xml")
 
 
 @bp.post("/voice/answer")
+@_once_more_after_a_closed_connection
 def voice_answer() -> Response:
     rt, s = runtime(), db_session()
     twiml = ivr_survey.answer_call(s, rt.settings, _attempt_id(), _params(), rt.clock.now())
@@ -83,6 +108,7 @@ def voice_answer() -> Response:
 
 
 @bp.post("/voice/gather")
+@_once_more_after_a_closed_connection
 def voice_gather() -> Response:
     rt, s = runtime(), db_session()
     twiml = ivr_survey.gather(s, rt.settings, _attempt_id(), request.args.get("step", ""), _params(), rt.clock.now())
@@ -100,16 +126,19 @@ def _status_callback(handle: _StatusHandler, what: str, sid_param: str) -> Respo
 
 
 @bp.post("/voice/status")
+@_once_more_after_a_closed_connection
 def voice_status() -> Response:
     return _status_callback(provider_status.call_status, "call", "CallSid")
 
 
 @bp.post("/sms/status")
+@_once_more_after_a_closed_connection
 def sms_status() -> Response:
     return _status_callback(provider_status.sms_status, "sms", "MessageSid")
 
 
 @bp.post("/sms/inbound")
+@_once_more_after_a_closed_connection
 def sms_inbound() -> Response:
     rt, s = runtime(), db_session()
     msg = sms_survey.Inbound(sid=request.form.get("MessageSid", ""), from_number=request.form.get("From", ""),
