@@ -71,7 +71,7 @@ def build_scheduler(rt: Runtime, channel: Channel, *, seconds: float = TICK_SECO
     """The worker's scheduler: in-memory job store (never shared), one interval job per duty."""
     from datetime import datetime
 
-    from .campaigns.engine import Duty, batch_size, duties
+    from .campaigns.engine import Duty, duties
 
     def job(name: str, duty: Duty) -> Any:
         def run() -> None:
@@ -87,7 +87,7 @@ def build_scheduler(rt: Runtime, channel: Channel, *, seconds: float = TICK_SECO
         return run
 
     scheduler = BlockingScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
-    for name, duty in duties(rt, channel, batch=batch_size()).items():
+    for name, duty in duties(rt, channel).items():
         # webhooks every second (#7): the dashboard's live stream shows an event within a second of its tick
         every = min(seconds, 1.0) if name == "webhooks" else seconds
         scheduler.add_job(job(name, duty), "interval", seconds=every, id=name, next_run_time=datetime.now(UTC))

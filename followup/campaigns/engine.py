@@ -103,9 +103,13 @@ def _ids_text(ids: list[int]) -> str:
 
 
 def duties(rt: Runtime, channel: Channel | None = None, *, worker: str | None = None,
-           batch: int = BATCH) -> dict[str, Duty]:
-    """Every duty of a tick, in the order one tick runs them; the worker gives each its own job."""
+           batch: int | None = None) -> dict[str, Duty]:
+    """Every duty of a tick, in the order one tick runs them; the worker gives each its own job.
+
+    ``batch`` defaults to :func:`batch_size`, so ``followup tick`` and the worker claim alike.
+    """
     channel = channel or build_channel(rt.settings)
+    batch = batch or batch_size()
 
     def dispatch(rt: Runtime, now: datetime) -> dict[str, Any]:
         return dispatch_contacts(rt, now, channel, worker=worker, batch=batch)
@@ -137,7 +141,7 @@ def duties(rt: Runtime, channel: Channel | None = None, *, worker: str | None = 
 
 
 def run_tick(rt: Runtime, channel: Channel | None = None, *, worker: str | None = None,
-             batch: int = BATCH) -> dict[str, Any]:
+             batch: int | None = None) -> dict[str, Any]:
     """One pass of every duty; returns the merged counts printed as one JSON line."""
     now = rt.clock.now()
     counts: dict[str, Any] = {"now": now.isoformat()}

@@ -45,10 +45,6 @@ class AcceptedRow:
     created: bool
 
 
-def new_reply_code(session: Session) -> str:
-    return new_reply_codes(session, 1)[0]
-
-
 def new_reply_codes(session: Session, count: int) -> list[str]:
     """``count`` fresh reply codes, checked against the stored ones in one query."""
     codes: set[str] = set()

@@ -86,3 +86,15 @@ def test_dispatch_batch_comes_from_the_environment_and_a_bad_one_is_named(monkey
         monkeypatch.setenv("FOLLOWUP_DISPATCH_BATCH", bad)
         with pytest.raises(RuntimeError, match="FOLLOWUP_DISPATCH_BATCH"):
             batch_size()
+
+
+def test_tick_claims_no_more_than_the_dispatch_batch(tmp_path: Path, samples: Path) -> None:
+    assert _followup(tmp_path, "db", "upgrade").returncode == 0
+    assert _followup(tmp_path, "clock", "set", "2026-11-20T21:00:00+08:00").returncode == 0
+    assert _followup(tmp_path, "import-visits", str(samples / "visits_dms_gbk.csv")).returncode == 0
+    env = {**_env(tmp_path), "FOLLOWUP_DISPATCH_BATCH": "2"}
+    out = subprocess.run([sys.executable, "-m", "followup.cli", "tick", "--now", "2026-11-21T10:00:00+08:00"],
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    counts = json.loads(out.stdout)
+    assert counts["due"] == counts["dispatched"] == 2  # more were due (see the test above): two per pass
