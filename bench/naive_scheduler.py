@@ -46,7 +46,7 @@ sys.path.insert(0, ".")
 from bench.backlog import load_cases
 from bench.common import NOW, runtime_for
 from followup.schema import upgrade
-from followup.campaigns.engine import run_tick
+from followup.engine.tick import run_tick
 from followup.channels.sandbox import SandboxChannel
 from datetime import timedelta
 n = int(sys.argv[1])

@@ -15,9 +15,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-from followup.campaigns.engine import run_tick
 from followup.channels.base import Contact, Sent
 from followup.channels.sandbox import silent
+from followup.engine.tick import run_tick
 
 from .common import NOW, runtime_for
 

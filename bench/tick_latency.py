@@ -12,8 +12,8 @@ import time
 from contextlib import AbstractContextManager
 from datetime import timedelta
 
-from followup.campaigns.engine import dispatch_contacts, run_tick
 from followup.channels.sandbox import SandboxChannel
+from followup.engine.tick import dispatch_contacts, run_tick
 
 from .backlog import load_cases
 from .common import NOW, Context, Row, pg_available, pg_db, runtime_for, sqlite_db
@@ -33,10 +33,10 @@ def _idle_ms(url: str) -> float:
 
 def _dashboards(url: str) -> tuple[float, float]:
     """(monitor page numbers, month advisor report) in ms, median of 5, as a manager opens them."""
-    from followup.campaigns.case_list import Viewer
+    from followup.cases.case_list import Viewer
+    from followup.cases.monitor import monitor
     from followup.reports.advisors import find_store
-    from followup.reports.month import month_report
-    from followup.web.admin.dashboard import monitor
+    from followup.reports.month_page import month_report
 
     rt = runtime_for(url)
     month = (NOW - timedelta(days=40)).date().replace(day=1)

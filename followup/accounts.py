@@ -13,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import ROLES, ApiToken, LoginFailure, Store, User, UserStore
+from followup.models import ROLES, ApiToken, LoginFailure, Store, User, UserStore
 
 _hasher = PasswordHasher()  # argon2-cffi defaults: Argon2id, RFC 9106 low-memory profile
 
@@ -176,7 +176,7 @@ def deactivate_user(session: Session, user_id: int) -> User:
 
 def link_advisor(session: Session, user: User, store_code: str, advisor_code: str) -> None:
     """Make ``user`` the panel login of a service advisor, so they see their own customers' cases."""
-    from .models import Advisor
+    from followup.models import Advisor
 
     store = session.scalar(select(Store).where(Store.code == store_code))
     if store is None:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from .models import AuditEntry
+from followup.models import AuditEntry
 
 
 def record(

@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 import click
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from .settings import ConfigError, load_settings
+from followup.settings import ConfigError, load_settings
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -21,8 +21,8 @@ def _fail(message: str, code: int = 2) -> NoReturn:
 
 
 def _runtime(*, migrated: bool = True) -> Any:
-    from .runtime import build_runtime
-    from .schema import is_current
+    from followup.runtime import build_runtime
+    from followup.schema import is_current
 
     try:
         rt = build_runtime(load_settings())
@@ -53,9 +53,9 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the schema (Alembic) and the configured stores."""
-    from .db import unit_of_work
-    from .runtime import sync_stores
-    from .schema import upgrade
+    from followup.db import unit_of_work
+    from followup.runtime import sync_stores
+    from followup.schema import upgrade
 
     rt = _runtime(migrated=False)
     try:
@@ -85,8 +85,8 @@ def _progress_printer() -> Callable[[int, int], None] | None:
 @click.option("--report", "report_path", type=click.Path(path_type=Path), help="write the row report CSV here")
 def import_visits_cmd(path: Path, store: str | None, dry_run: bool, report_path: Path | None) -> None:
     """Import a CSV or XLSX of visits (exit 0 all accepted, 1 some rejected, 2 file unusable)."""
-    from .intake.importer import import_visits
-    from .intake.records import UnusableFile
+    from followup.intake.importer import import_visits
+    from followup.intake.records import UnusableFile
 
     rt = _runtime()
     try:
@@ -111,8 +111,8 @@ def import_visits_cmd(path: Path, store: str | None, dry_run: bool, report_path:
 @click.option("--now", "now_text", help="move the test clock to this ISO 8601 instant first")
 def tick(now_text: str | None) -> None:
     """One scheduler pass; prints one JSON line of counts."""
-    from .campaigns.engine import run_tick
-    from .clock import TestClock, parse_instant
+    from followup.clock import TestClock, parse_instant
+    from followup.engine.tick import run_tick
 
     rt = _runtime()
     if now_text:
@@ -132,7 +132,7 @@ def tick(now_text: str | None) -> None:
 @main.command()
 def worker() -> None:
     """The long-running scheduler (APScheduler) that ticks."""
-    from .worker import run_worker
+    from followup.worker import run_worker
 
     rt = _runtime()
     try:
@@ -146,7 +146,7 @@ def worker() -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 def web(host: str, port: int) -> None:
     """Development web server (production: the Procfile's gunicorn line)."""
-    from .web import create_app
+    from followup.web import create_app
 
     rt = _runtime()
     create_app(runtime=rt).run(host=host, port=port, debug=False, use_reloader=False)
@@ -157,7 +157,7 @@ def web(host: str, port: int) -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 def dev(host: str, port: int) -> None:
     """`make run`: demo data, the worker in a second process, the web server in this one."""
-    from .demo import run_dev
+    from followup.sandbox.demo_data import run_dev
 
     run_dev(_runtime(), host=host, port=port)
 
@@ -173,8 +173,8 @@ def users() -> None:
 @click.option("--store", "stores", multiple=True, help="store code (repeat for several)")
 def users_add(username: str, role: str, stores: tuple[str, ...]) -> None:
     """Create or update a user; the password is the first line of stdin."""
-    from .accounts import AccountError, add_user
-    from .db import unit_of_work
+    from followup.accounts import AccountError, add_user
+    from followup.db import unit_of_work
 
     password = sys.stdin.readline().rstrip("\r\n")
     rt = _runtime()
@@ -195,8 +195,8 @@ def tokens() -> None:
 @click.argument("name")
 def tokens_create(name: str) -> None:
     """Print a new API token once, alone on the last line."""
-    from .accounts import AccountError, create_token
-    from .db import unit_of_work
+    from followup.accounts import AccountError, create_token
+    from followup.db import unit_of_work
 
     rt = _runtime()
     try:
@@ -214,7 +214,7 @@ def clock() -> None:
 
 
 def _test_clock() -> Any:
-    from .clock import TestClock
+    from followup.clock import TestClock
 
     rt = _runtime()
     if not isinstance(rt.clock, TestClock):
@@ -226,7 +226,7 @@ def _test_clock() -> Any:
 @click.argument("instant")
 def clock_set(instant: str) -> None:
     """Move the test clock to INSTANT (ISO 8601)."""
-    from .clock import parse_instant
+    from followup.clock import parse_instant
 
     tc = _test_clock()
     try:
@@ -239,7 +239,7 @@ def clock_set(instant: str) -> None:
 @click.argument("duration")
 def clock_advance(duration: str) -> None:
     """Move the test clock forward by DURATION (30m, 2h, 1d)."""
-    from .clock import parse_advance
+    from followup.clock import parse_advance
 
     tc = _test_clock()
     try:
@@ -260,7 +260,7 @@ def letters() -> None:
 def letters_build(store: str | None, day: str | None, out: Path | None) -> None:
     """Write the day's letter batch (PDF + address list)."""
     try:
-        from .letters.batch import build_cli
+        from followup.letters.duty import build_cli
     except ImportError:
         _fail("letter batches are not built yet in this version (see the README's roadmap)", code=3)
     build_cli(_runtime(), store=store, day=day, out=out)

@@ -16,7 +16,7 @@ from typing import Protocol
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from .models import TestClockRow
+from followup.models import TestClockRow
 
 
 class Clock(Protocol):

@@ -16,7 +16,7 @@ import re
 import threading
 from typing import Any
 
-from .settings import Settings
+from followup.settings import Settings
 
 REDACTED = "[redacted]"
 #: a phone number as logs write it: E.164 (also URL-encoded, ``%2B86…``) or an 11-digit mobile,

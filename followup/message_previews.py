@@ -13,8 +13,8 @@ from typing import Any
 
 from jinja2 import TemplateError, meta
 
-from .messages import TEMPLATES, environment, render, segments, sms_text
-from .settings import Settings
+from followup.messages import TEMPLATES, environment, render, segments, sms_text
+from followup.settings import Settings
 
 LANGS = ("zh", "en")
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from .settings import ROOT
+from followup.settings import ROOT
 
 TEMPLATES = ROOT / "templates" / "messages"
 OPT_OUT_HINT = {"zh": "回T退订", "en": "回T退订"}

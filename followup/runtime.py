@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from .clock import Clock, SystemClock, TestClock
-from .db import make_engine, make_session_factory
-from .models import Store
-from .settings import Settings, load_settings
+from followup.clock import Clock, SystemClock, TestClock
+from followup.db import make_engine, make_session_factory
+from followup.models import Store
+from followup.settings import Settings, load_settings
 
 
 @dataclass
@@ -29,7 +29,9 @@ class Runtime:
 
 def build_runtime(settings: Settings | None = None, *, engine: Engine | None = None) -> Runtime:
     settings = settings or load_settings()
-    from .log_privacy import install as redact_logs  # no secret or full phone number in any log record
+    from followup.log_privacy import (
+        install as redact_logs,  # no secret or full phone number in any log record
+    )
 
     redact_logs(settings)
     engine = engine or make_engine(settings.database_url)

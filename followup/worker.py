@@ -20,9 +20,9 @@ from typing import IO, Any
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.engine import make_url
 
-from .channels.base import Channel
-from .channels.registry import build_channel
-from .runtime import Runtime
+from followup.channels.base import Channel
+from followup.channels.registry import build_channel
+from followup.runtime import Runtime
 
 log = logging.getLogger("followup.worker")
 
@@ -71,7 +71,7 @@ def build_scheduler(rt: Runtime, channel: Channel, *, seconds: float = TICK_SECO
     """The worker's scheduler: in-memory job store (never shared), one interval job per duty."""
     from datetime import datetime
 
-    from .campaigns.engine import Duty, duties
+    from followup.engine.tick import Duty, duties
 
     def job(name: str, duty: Duty) -> Any:
         def run() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .base import Contact, Sent
+from followup.channels.base import Contact, Sent
 
 
 class LetterQueue:

@@ -6,10 +6,10 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from ..settings import Settings
-from .base import Channel, Contact, Sent
-from .letters import LetterQueue
-from .sandbox import DemoCustomers, SandboxChannel, silent
+from followup.channels.base import Channel, Contact, Sent
+from followup.channels.letters import LetterQueue
+from followup.channels.sandbox import DemoCustomers, SandboxChannel, silent
+from followup.settings import Settings
 
 
 class TwilioChannels:
@@ -24,10 +24,10 @@ class TwilioChannels:
     def __init__(self, settings: Settings) -> None:
         from twilio.rest import Client
 
-        from ..campaigns.pacing import Pacer
-        from .twilio_http import BaseUrlHttpClient
-        from .twilio_sms import TwilioSms
-        from .twilio_voice import TwilioVoice
+        from followup.channels.pacing import Pacer
+        from followup.channels.twilio_http import BaseUrlHttpClient
+        from followup.channels.twilio_sms import TwilioSms
+        from followup.channels.twilio_voice import TwilioVoice
 
         tw = settings.twilio
         http = BaseUrlHttpClient(tw.api_base_url, timeout=tw.request_timeout)
@@ -56,7 +56,7 @@ class TwilioChannels:
 
         Returns (admitted, seconds waited); a refused contact is left for the next tick.
         """
-        from ..campaigns.pacing import Pacer
+        from followup.channels.pacing import Pacer
 
         slot = self.pace(contact)
         if slot is None:
@@ -69,7 +69,7 @@ class TwilioChannels:
 
     def lookup(self, contact: Contact, since: datetime) -> Sent | None:
         """After a worker died mid-send: the call or SMS Twilio has for this contact, if any
-        (:class:`~followup.campaigns.leases.Reconcilable`). A letter only ever queued: None."""
+        (:class:`~followup.engine.leases.Reconcilable`). A letter only ever queued: None."""
         route = self.route(contact)
         if route is self.voice:
             return self.voice.lookup(contact, since)

@@ -14,7 +14,7 @@ import random
 from collections.abc import Callable
 from datetime import datetime
 
-from .base import Contact, Sent
+from followup.channels.base import Contact, Sent
 
 Behaviour = Callable[[Contact, datetime], Sent]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
-from .base import PermanentError, TransientError
+from followup.channels.base import PermanentError, TransientError
 
 #: the number can never be called or texted: ends the calling phase, marks the number bad (R3)
 INVALID_NUMBER_CODES = frozenset({21211, 21214, 21217, 13224, 21614})

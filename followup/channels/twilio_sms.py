@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .base import Contact, Sent
-from .twilio_once import TwilioSender
+from followup.channels.base import Contact, Sent
+from followup.channels.twilio_once import TwilioSender
 
 #: MessageStatus order: a late ``sent`` never overwrites ``delivered``
 STATUS_RANK = {"accepted": 0, "scheduled": 0, "queued": 0, "sending": 1, "sent": 2,

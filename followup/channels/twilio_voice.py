@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .base import Contact, Sent
-from .twilio_errors import INVALID_NUMBER_CODES
-from .twilio_once import TwilioSender
+from followup.channels.base import Contact, Sent
+from followup.channels.twilio_errors import INVALID_NUMBER_CODES
+from followup.channels.twilio_once import TwilioSender
 
 #: Twilio CallStatus -> outcome (CONTRACT §4). ``completed`` is refined by who answered and what
 #: they pressed; the other statuses (queued, initiated, ringing, in-progress) are not final.

@@ -11,6 +11,6 @@
 
 from __future__ import annotations
 
-from .escalation import MAX_LEVEL, ComplaintFacts, Escalation, next_escalation
+from followup.rules.complaint_levels import MAX_LEVEL, ComplaintFacts, Escalation, next_escalation
 
 __all__ = ["MAX_LEVEL", "ComplaintFacts", "Escalation", "next_escalation"]

@@ -11,11 +11,11 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from ..campaigns.surveys import close_case
-from ..models import Complaint, FollowupCase, User
-from ..settings import Settings
-from .resurvey import plan_resurvey
-from .steps import record_step
+from followup.cases.lifecycle import close_case
+from followup.complaints.resurvey import plan_resurvey
+from followup.complaints.steps import record_step
+from followup.models import Complaint, FollowupCase, User
+from followup.settings import Settings
 
 #: roles that may close a complaint the customer is still unhappy with (R7)
 CLOSING_ROLES = frozenset({"manager", "admin"})

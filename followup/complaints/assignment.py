@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from ..models import Advisor, FollowupCase
-from ..settings import StoreSettings
+from followup.models import Advisor, FollowupCase
+from followup.settings import StoreSettings
 
 LEVEL_ROLE = {1: "advisor", 2: "service_manager", 3: "general_manager"}
 

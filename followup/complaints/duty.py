@@ -8,11 +8,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Complaint, FollowupCase
-from ..settings import Settings
-from .assignment import assignee_for
-from .escalation import MAX_LEVEL, ComplaintFacts, next_escalation
-from .steps import record_step, store_of
+from followup.complaints.assignment import assignee_for
+from followup.complaints.steps import record_step, store_of
+from followup.models import Complaint, FollowupCase
+from followup.rules.complaint_levels import MAX_LEVEL, ComplaintFacts, next_escalation
+from followup.settings import Settings
 
 
 def escalate_due(session: Session, settings: Settings, now: datetime, *, limit: int = 500) -> int:

@@ -6,10 +6,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from ..models import Complaint, FollowupCase, SurveyResponse
-from ..settings import Settings
-from .assignment import assignee_for
-from .steps import record_step, store_of
+from followup.complaints.assignment import assignee_for
+from followup.complaints.steps import record_step, store_of
+from followup.models import Complaint, FollowupCase, SurveyResponse
+from followup.settings import Settings
 
 
 def open_complaint(

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, case, select
 from sqlalchemy.orm import Session
 
-from ..campaigns.case_record import redact_phones
-from ..models import (
+from followup.cases.api_record import redact_phones
+from followup.models import (
     Advisor,
     Complaint,
     ComplaintStep,

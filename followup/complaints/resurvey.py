@@ -3,7 +3,7 @@
 Resolving a complaint plans one ``resurvey`` contact ``resurvey_delay`` later (default the next
 day): an SMS when the customer can get one, otherwise a call. It is an ordinary planned
 ``contact_attempts`` row, so the normal dispatcher sends it inside SMS hours / calling windows,
-and the answer comes back through :func:`followup.campaigns.surveys.complete_survey` like any
+and the answer comes back through :func:`followup.surveys.responses.complete_survey` like any
 other survey, which hands it to :func:`answered_during_complaint`.
 """
 
@@ -14,13 +14,13 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..campaigns.calendar import default_calendar, next_call_moment, next_sms_moment
-from ..campaigns.surveys import close_case
-from ..models import Complaint, ContactAttempt, Customer, FollowupCase, SurveyResponse, Visit
-from ..settings import Settings
-from .assignment import assignee_for
-from .escalation import level_above
-from .steps import record_step, store_of
+from followup.cases.lifecycle import close_case
+from followup.complaints.assignment import assignee_for
+from followup.complaints.steps import record_step, store_of
+from followup.models import Complaint, ContactAttempt, Customer, FollowupCase, SurveyResponse, Visit
+from followup.rules.calendar import default_calendar, next_call_moment, next_sms_moment
+from followup.rules.complaint_levels import level_above
+from followup.settings import Settings
 
 
 def active_complaint(session: Session, case_id: int) -> Complaint | None:

@@ -9,18 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import audit
-from ..models import Complaint, ComplaintStep, FollowupCase, Store, Visit
-from ..settings import Settings, StoreSettings
-from ..webhooks.outbox import emit
-
-
-def case_ref(session: Session, case: FollowupCase) -> dict[str, str]:
-    """``store_code`` and ``ro_number`` of a case, as every webhook about a visit carries them."""
-    row = session.execute(
-        select(Store.code, Visit.ro_number).join(Visit, Visit.store_id == Store.id).where(Visit.id == case.visit_id)
-    ).one()
-    return {"store_code": row[0], "ro_number": row[1]}
+from followup import audit
+from followup.cases.lifecycle import case_ref
+from followup.models import Complaint, ComplaintStep, FollowupCase, Store
+from followup.settings import Settings, StoreSettings
+from followup.webhooks.outbox import emit
 
 
 def store_of(session: Session, settings: Settings, store_id: int) -> StoreSettings:

@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from ..campaigns.case_record import redact_phones
-from ..campaigns.post_service import accept_visit
-from ..runtime import sync_stores
-from ..settings import Settings
-from .payload import API_FIELD_PATHS, api_visit_to_raw, unknown_fields
-from .records import RowError, VisitRow
-from .validate import validate_row
+from followup.cases.api_record import redact_phones
+from followup.intake.payload import API_FIELD_PATHS, api_visit_to_raw, unknown_fields
+from followup.intake.records import RowError, VisitRow
+from followup.intake.validate import validate_row
+from followup.intake.visit_upsert import accept_visit
+from followup.runtime import sync_stores
+from followup.settings import Settings
 
 MAX_BATCH = 1000
 

@@ -16,14 +16,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..campaigns.post_service import accept_visit, accept_visits
-from ..clock import Clock
-from ..runtime import sync_stores
-from ..settings import Settings
-from .columns import FIELDS
-from .records import RowError, UnusableFile, VisitRow
-from .table import open_table
-from .validate import validate_row
+from followup.clock import Clock
+from followup.intake.columns import FIELDS
+from followup.intake.records import RowError, UnusableFile, VisitRow
+from followup.intake.table import open_table
+from followup.intake.validate import validate_row
+from followup.intake.visit_upsert import accept_visit, accept_visits
+from followup.runtime import sync_stores
+from followup.settings import Settings
 
 BATCH = 1000
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from followup.intake import cells
+import followup.intake.cells as cells
 from followup.intake.phones import LANDLINE, MOBILE, normalise_phone
 from followup.intake.records import RowError, VisitRow
 from followup.intake.times import parse_delivered_at

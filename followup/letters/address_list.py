@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from .content import Letter
+from followup.letters.content import Letter
 
 COLUMNS = ("序号 page", "客户姓名 name", "地址 address", "车牌号 plate", "工单号 ro_number", "回访码 reply_code")
 

@@ -8,8 +8,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Advisor, ContactAttempt, Customer, FollowupCase, Store, Vehicle, Visit
-from ..settings import Settings
+from followup.models import Advisor, ContactAttempt, Customer, FollowupCase, Store, Vehicle, Visit
+from followup.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,13 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import audit
-from ..campaigns.facts import usable_address
-from ..models import BatchLetter, ContactAttempt, FollowupCase, LetterBatch, Store
-from ..settings import Settings
-from .address_list import address_csv
-from .content import Letter, load_letters
-from .render import labels_html, letter_html, pdf_of_pages
+from followup import audit
+from followup.engine.facts import usable_address
+from followup.letters.address_list import address_csv
+from followup.letters.content import Letter, load_letters
+from followup.letters.render import labels_html, letter_html, pdf_of_pages
+from followup.models import BatchLetter, ContactAttempt, FollowupCase, LetterBatch, Store
+from followup.settings import Settings
 
 #: case states in which a queued letter is no longer wanted (the customer answered, or it closed)
 DONE_STATES = ("closed", "complaint")

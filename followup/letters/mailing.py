@@ -12,9 +12,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import audit
-from ..campaigns.surveys import close_case
-from ..models import BatchLetter, ContactAttempt, FollowupCase, LetterBatch
+from followup import audit
+from followup.cases.lifecycle import close_case
+from followup.models import BatchLetter, ContactAttempt, FollowupCase, LetterBatch
 
 
 class MailingError(Exception):

@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import BatchLetter, ContactAttempt, Customer, FollowupCase, LetterBatch, Store, Visit
-from ..settings import Settings
-from .letter_batch import queued_letters
+from followup.letters.letter_batch import queued_letters
+from followup.models import BatchLetter, ContactAttempt, Customer, FollowupCase, LetterBatch, Store, Visit
+from followup.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from ..campaigns.surveys import record_survey
-from ..models import SurveyResponse
-from ..settings import Settings
-from .reply_codes import case_for_code, code_status, parse_answers
+from followup.models import SurveyResponse
+from followup.settings import Settings
+from followup.surveys.reply_codes import case_for_code, code_status, parse_answers
+from followup.surveys.responses import record_survey
 
 
 @dataclass

@@ -14,10 +14,10 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from ..messages import TEMPLATES
-from ..settings import Settings, StoreSettings
-from .content import Letter
-from .qr import qr_data_uri
+from followup.letters.content import Letter
+from followup.letters.qr import qr_data_uri
+from followup.messages import TEMPLATES
+from followup.settings import Settings, StoreSettings
 
 HERE = Path(__file__).resolve().parent
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",

@@ -1,18 +1,24 @@
 """SQLAlchemy 2.x typed models, one module per aggregate."""
 
-from .audit import AuditEntry, TestClockRow
-from .base import Base, UTCDateTime
-from .case import CASE_OUTCOMES, CASE_STATES, ContactAttempt, FollowupCase
-from .complaint import Complaint, ComplaintStep
-from .customer import Customer, Vehicle
-from .letters import BatchLetter, LetterBatch
-from .messages import SmsMessage
-from .outbox import DeliveryTry, ReceivedEvent, WebhookDelivery, WebhookEvent, WebhookSubscriber
-from .store import Advisor, Store
-from .survey import SurveyAnswer, SurveyResponse
-from .twilio import IvrCall, PacingSlot, TwilioCallback
-from .users import ROLES, ApiToken, LoginFailure, User, UserStore
-from .visit import Visit
+from followup.models.audit import AuditEntry, TestClockRow
+from followup.models.base import Base, UTCDateTime
+from followup.models.case import CASE_OUTCOMES, CASE_STATES, ContactAttempt, FollowupCase
+from followup.models.complaint import Complaint, ComplaintStep
+from followup.models.customer import Customer, Vehicle
+from followup.models.letters import BatchLetter, LetterBatch
+from followup.models.messages import SmsMessage
+from followup.models.outbox import (
+    DeliveryTry,
+    ReceivedEvent,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscriber,
+)
+from followup.models.store import Advisor, Store
+from followup.models.survey import SurveyAnswer, SurveyResponse
+from followup.models.twilio import IvrCall, PacingSlot, TwilioCallback
+from followup.models.users import ROLES, ApiToken, LoginFailure, User, UserStore
+from followup.models.visit import Visit
 
 __all__ = [
     "CASE_OUTCOMES", "CASE_STATES", "ROLES",

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base
+from followup.models.base import Base
 
 CASE_STATES = ("scheduled", "calling", "sms_survey", "letter_queued", "letter_sent", "complaint", "closed")
 CASE_OUTCOMES = ("satisfied", "declined", "unreachable", "opted_out", "dissatisfied_closed", "cancelled")

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base
+from followup.models.base import Base
 
 ROLES = ("info_staff", "advisor", "manager", "admin")
 

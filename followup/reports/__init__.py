@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from .bonus import bonus_tier
-from .months import ReportError, month_bounds, parse_month
+from followup.reports.report_month import ReportError, month_bounds, parse_month
+from followup.rules.bonus_tiers import bonus_tier
 
 __all__ = ["ReportError", "bonus_tier", "month_bounds", "parse_month"]

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import Advisor, Store, SurveyResponse
-from ..settings import BonusSettings
-from .bonus import bonus_tier
-from .independent import counted, with_advisor
-from .months import ReportError, month_bounds
+from followup.models import Advisor, Store, SurveyResponse
+from followup.reports.independent import counted, with_advisor
+from followup.reports.report_month import ReportError, month_bounds
+from followup.rules.bonus_tiers import bonus_tier
+from followup.settings import BonusSettings
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import pygal
 from pygal.style import Style
 
-from .advisors import AdvisorScore
-from .trend import TrendPoint
+from followup.reports.advisors import AdvisorScore
+from followup.reports.trend import TrendPoint
 
 STYLE = Style(background="white", plot_background="white", font_family="Noto Sans CJK SC, sans-serif",
               colors=("#1f5fa8", "#c0392b", "#27ae60"))

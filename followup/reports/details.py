@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
-from ..campaigns.case_record import redact_phones
-from ..models import Advisor, ContactAttempt, FollowupCase, Store, SurveyAnswer, SurveyResponse, Visit
-from ..settings import SurveySettings
-from .independent import counted, with_advisor
+from followup.cases.api_record import redact_phones
+from followup.models import Advisor, ContactAttempt, FollowupCase, Store, SurveyAnswer, SurveyResponse, Visit
+from followup.reports.independent import counted, with_advisor
+from followup.settings import SurveySettings
 
 #: which contact channel a survey taken on each channel answers (web: the link in letters and reminders)
 ANSWERS_CONTACT = {"ivr": "call", "staff": "call", "sms": "sms", "letter": "letter", "web": "letter"}

@@ -15,9 +15,9 @@ from datetime import datetime
 from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
-from .. import audit
-from ..models import Store
-from .advisors import AdvisorScore
+from followup import audit
+from followup.models import Store
+from followup.reports.advisors import AdvisorScore
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 HEADER = ("store_code", "month", "advisor_code", "advisor_name", "responses", "score", "insufficient_sample",

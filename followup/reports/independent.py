@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Select, and_, literal, not_, or_, select
 from sqlalchemy.orm import aliased
 
-from ..models import Advisor, SurveyResponse, User
+from followup.models import Advisor, SurveyResponse, User
 
 INDEPENDENT_CHANNELS = ("ivr", "sms", "letter", "web", "staff")
 

@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
-from ..models import FollowupCase, Store, SurveyResponse
-from .advisors import mean_score
-from .details import rate
-from .independent import counted, with_advisor
-from .months import month_bounds, month_label, recent_months
+from followup.models import FollowupCase, Store, SurveyResponse
+from followup.reports.advisors import mean_score
+from followup.reports.details import rate
+from followup.reports.independent import counted, with_advisor
+from followup.reports.report_month import month_bounds, month_label, recent_months
 
 
 @dataclass(frozen=True)

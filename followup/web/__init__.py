@@ -4,17 +4,48 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, jsonify
+from flask import Blueprint, Flask, jsonify
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from ..runtime import Runtime, build_runtime
-from ..settings import Settings
+from followup.runtime import Runtime, build_runtime
+from followup.settings import Settings
+from followup.web import context, templating
+from followup.web.i18n import init_babel
 
 csrf = CSRFProtect()
 
 #: request bodies above this are refused with 413 (a DMS batch of ~2,000 visits fits)
 MAX_BODY = 2 * 1024 * 1024
+
+
+def blueprints() -> list[tuple[Blueprint, bool]]:
+    """Every blueprint of the app, each with whether it is exempt from CSRF tokens (its callers
+    sign or authenticate otherwise: bearer tokens, Twilio's signature, Standard Webhooks)."""
+    from followup.web import health, survey
+    from followup.web.admin import cases, complaints, letters, reports, settings_pages, simulator, views
+    from followup.web.admin import webhooks as webhooks_page
+    from followup.web.api import reports as api_reports
+    from followup.web.api import visits as api_visits
+    from followup.web.twilio import views as twilio_views
+    from followup.web.webhooks import receiver
+
+    return [
+        (health.bp, False),
+        (api_visits.bp, True),  # bearer token, no cookie: nothing to forge
+        (api_reports.bp, True),
+        (twilio_views.bp, True),  # signed by Twilio instead of a CSRF token
+        (views.bp, False),
+        (cases.bp, False),
+        (settings_pages.bp, False),
+        (simulator.bp, False),
+        (complaints.bp, False),
+        (reports.bp, False),
+        (survey.bp, False),  # the customers' web survey /s/<code>
+        (letters.bp, False),
+        (receiver.bp, True),  # signed by Standard Webhooks, not by a form token
+        (webhooks_page.bp, False),
+    ]
 
 
 def create_app(*, runtime: Runtime | None = None, settings: Settings | None = None) -> Flask:
@@ -30,46 +61,14 @@ def create_app(*, runtime: Runtime | None = None, settings: Settings | None = No
         WTF_CSRF_TIME_LIMIT=None,
         TESTING=rt.settings.env == "test",
     )
-    app.extensions["followup"] = rt
+    context.init_app(app, rt)
     csrf.init_app(app)
-    from .i18n import init_babel
-
     init_babel(app)  # zh-CN first, ?lang=en; catalogues in followup/translations
-
-    from . import health
-    from .admin import views as admin_views
-    from .api import visits as api_visits
-
-    app.register_blueprint(health.bp)
-    app.register_blueprint(api_visits.bp)
-    csrf.exempt(api_visits.bp)
-    from .twilio import views as twilio_views  # signed by Twilio instead of a CSRF token
-
-    app.register_blueprint(twilio_views.bp)
-    csrf.exempt(twilio_views.bp)
-    admin_views.init_app(app)
-    from .admin import complaints as admin_complaints  # complaints and scores (#6)
-    from .admin import reports as admin_reports
-    from .api import reports as api_reports
-
-    app.register_blueprint(api_reports.bp)
-    csrf.exempt(api_reports.bp)  # bearer token, no cookie: nothing to forge
-    admin_complaints.init_app(app)
-    admin_reports.init_app(app)
-    from .admin import letters as admin_letters  # letter batches and paper replies (#5)
-    from .survey import init_app as survey_init_app  # the customers' web survey /s/<code> (#5)
-
-    survey_init_app(app)
-    admin_letters.init_app(app)
-    from .webhooks import init_app as webhooks_init_app  # receiver, live stream, subscribers page (#7)
-
-    webhooks_init_app(app, csrf)
-
-    @app.teardown_appcontext
-    def _close_session(_exc: BaseException | None) -> None:
-        session = g.pop("db", None)
-        if session is not None:
-            session.close()
+    templating.init_app(app)
+    for bp, exempt in blueprints():
+        app.register_blueprint(bp)
+        if exempt:
+            csrf.exempt(bp)
 
     @app.after_request
     def _security_headers(resp: Any) -> Any:
@@ -92,17 +91,3 @@ def create_app(*, runtime: Runtime | None = None, settings: Settings | None = No
         return exc
 
     return app
-
-
-def runtime() -> Runtime:
-    """The current app's runtime (settings, sessions, clock)."""
-    from flask import current_app
-
-    return current_app.extensions["followup"]
-
-
-def db_session() -> Any:
-    """One session per request, closed at teardown."""
-    if "db" not in g:
-        g.db = runtime().sessions()
-    return g.db

@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import db_session
+from followup.web.context import db_session
 
 bp = Blueprint("health", __name__)
 

@@ -16,7 +16,7 @@ from babel.support import NullTranslations, Translations
 from flask import Flask, has_request_context, request, session
 from flask_babel import Babel, gettext, ngettext
 
-from . import runtime
+from followup.web.context import runtime
 
 LANGUAGES = ("zh", "en")
 #: where the compiled catalogues are (inside the package, shipped as package data)

@@ -4,7 +4,7 @@ keeps them in the catalogue. Add one here when a page translates a value that is
 
 from __future__ import annotations
 
-from .i18n import N_
+from followup.web.i18n import N_
 
 RUNTIME_MESSAGES = (
     # panel
@@ -152,7 +152,7 @@ RUNTIME_MESSAGES = (
     N_('too few calling hours'),
     N_('system delay'),
     N_('no phone number'),
-    # phone simulator (followup/campaigns/phone_simulator.py: SimulatorError)
+    # phone simulator (followup/sandbox/phone_simulator.py: SimulatorError)
     N_('The store is outside its calling hours now: the call waits for the next window.'),
     N_('The call could not be placed.'),
     N_('This call is no longer planned.'),

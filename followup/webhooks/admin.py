@@ -12,11 +12,11 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from .. import audit
-from ..models import DeliveryTry, WebhookDelivery, WebhookEvent, WebhookSubscriber
-from .outbox import new_event_id
-from .signing import new_secret
-from .subscribers import BY_ADMIN, GONE, disable, rotate_secret
+from followup import audit
+from followup.models import DeliveryTry, WebhookDelivery, WebhookEvent, WebhookSubscriber
+from followup.webhooks.outbox import new_event_id
+from followup.webhooks.signing import new_secret
+from followup.webhooks.subscribers import BY_ADMIN, GONE, disable, rotate_secret
 
 
 class SubscriberError(ValueError):

@@ -29,14 +29,14 @@ from typing import Any, Protocol
 from sqlalchemy import Subquery, and_, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from .. import audit
-from ..clock import monotonic, wall_clock
-from ..id_sets import among
-from ..models import DeliveryTry, WebhookDelivery, WebhookEvent, WebhookSubscriber
-from ..runtime import Runtime
-from .poster import RESPONSE_KEEP, Answer, HttpPoster, Poster
-from .signing import body_of, sign_headers
-from .subscribers import GONE, disable, fan_out, sync_subscribers, valid_secrets
+from followup import audit
+from followup.clock import monotonic, wall_clock
+from followup.id_sets import among
+from followup.models import DeliveryTry, WebhookDelivery, WebhookEvent, WebhookSubscriber
+from followup.runtime import Runtime
+from followup.webhooks.poster import RESPONSE_KEEP, Answer, HttpPoster, Poster
+from followup.webhooks.signing import body_of, sign_headers
+from followup.webhooks.subscribers import GONE, disable, fan_out, sync_subscribers, valid_secrets
 
 #: Standard Webhooks retry schedule: the wait before try n+1 after try n failed (try 1 is immediate)
 SCHEDULE = (

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import ReceivedEvent
-from .subscribers import panel_subscriber, valid_secrets
+from followup.models import ReceivedEvent
+from followup.webhooks.subscribers import panel_subscriber, valid_secrets
 
 
 def panel_keys(session: Session, now: datetime) -> list[str]:

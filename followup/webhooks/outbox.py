@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from ..models import WebhookEvent
-from .privacy import scrub
+from followup.models import WebhookEvent
+from followup.webhooks.privacy import scrub
 
 EVENT_TYPES = (
     "visit.imported",

@@ -14,7 +14,7 @@ from typing import Any
 
 import phonenumbers
 
-from ..intake.phones import mask_phone
+from followup.intake.phones import mask_phone
 
 log = logging.getLogger("followup.webhooks")
 

@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
-from .. import audit
-from ..id_sets import among
-from ..models import WebhookDelivery, WebhookEvent, WebhookSubscriber
-from ..settings import Settings
-from .signing import new_secret
+from followup import audit
+from followup.id_sets import among
+from followup.models import WebhookDelivery, WebhookEvent, WebhookSubscriber
+from followup.settings import Settings
+from followup.webhooks.signing import new_secret
 
 RECEIVER_PATH = "/webhooks/events"
 #: how long a rotated-out secret keeps signing next to the new one

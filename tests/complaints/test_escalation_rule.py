@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from followup.complaints.escalation import ComplaintFacts, Escalation, level_above, next_escalation
+from followup.rules.complaint_levels import ComplaintFacts, Escalation, level_above, next_escalation
 from followup.settings import ComplaintSettings
 
 SLA = ComplaintSettings(ack_sla=timedelta(hours=24), resurvey_delay=timedelta(hours=24), max_resurveys=2)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from followup.campaigns.sms_survey import question_context
 from followup.messages import render, segments, sms_text
 from followup.settings import Settings
+from followup.surveys.sms_survey import question_context
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "messages"
 #: the longest values a real message carries

@@ -15,12 +15,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from followup.accounts import add_user
-from followup.campaigns.engine import run_tick
-from followup.campaigns.post_service import accept_visit
-from followup.campaigns.surveys import record_survey
 from followup.channels.base import Contact, Sent
 from followup.channels.sandbox import SandboxChannel, silent
+from followup.engine.tick import run_tick
 from followup.intake.records import VisitRow
+from followup.intake.visit_upsert import accept_visit
 from followup.models import (
     Advisor,
     Complaint,
@@ -31,6 +30,7 @@ from followup.models import (
     WebhookEvent,
 )
 from followup.runtime import Runtime
+from followup.surveys.responses import record_survey
 from followup.web import create_app
 
 SH = ZoneInfo("Asia/Shanghai")

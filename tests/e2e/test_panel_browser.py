@@ -19,13 +19,13 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from followup.campaigns.engine import run_tick
-from followup.campaigns.post_service import accept_visit
 from followup.channels.sandbox import SandboxChannel
-from followup.demo import DEMO_PASSWORD, load_demo
+from followup.engine.tick import run_tick
 from followup.intake.records import VisitRow
+from followup.intake.visit_upsert import accept_visit
 from followup.models import FollowupCase, Store, SurveyResponse, Visit
 from followup.runtime import Runtime, build_runtime, sync_stores
+from followup.sandbox.demo_data import DEMO_PASSWORD, load_demo
 from followup.schema import upgrade
 from followup.settings import load_settings
 from followup.web import create_app

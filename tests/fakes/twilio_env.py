@@ -105,8 +105,8 @@ def import_visit(rt: Runtime, tmp_path: Path, *, ro: str = "WO26119001", name: s
 
 def tick_at(rt: Runtime, at: object) -> dict[str, object]:
     """Move the test clock to ``at`` and run one tick with the Twilio channel."""
-    from followup.campaigns.engine import run_tick
     from followup.channels.registry import build_channel
+    from followup.engine.tick import run_tick
 
     rt.clock.set(at)  # type: ignore[attr-defined]
     return run_tick(rt, build_channel(rt.settings))

@@ -19,10 +19,10 @@ from sqlalchemy import select
 
 from bench.backlog import load_cases
 from bench.common import NOW, pg_db, runtime_for
-from followup.campaigns import dispatcher
-from followup.campaigns.engine import dispatch_contacts
 from followup.channels.base import Contact, Sent, TransientError
 from followup.channels.sandbox import SandboxChannel, silent
+from followup.engine import dispatch as dispatcher
+from followup.engine.tick import dispatch_contacts
 from followup.models import AuditEntry, ContactAttempt, FollowupCase, WebhookEvent
 from followup.runtime import Runtime
 from followup.schema import upgrade

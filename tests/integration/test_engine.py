@@ -16,12 +16,12 @@ import pytest
 from fakes.worker_ticks import run_due_until
 from sqlalchemy import func, select
 
-from followup.campaigns.engine import run_tick
-from followup.campaigns.post_service import accept_visit
 from followup.channels.base import Contact, PermanentError, Sent, TransientError
 from followup.channels.sandbox import SandboxChannel, silent
+from followup.engine.tick import run_tick
 from followup.intake.table import open_table
 from followup.intake.validate import validate_row
+from followup.intake.visit_upsert import accept_visit
 from followup.models import ContactAttempt, FollowupCase, Store, SurveyResponse, Visit, WebhookEvent
 from followup.runtime import Runtime
 

@@ -18,9 +18,9 @@ from fakes.worker_ticks import run_due_until
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from followup.campaigns.engine import run_tick
 from followup.channels.base import Channel
 from followup.channels.registry import build_channel
+from followup.engine.tick import run_tick
 from followup.intake.importer import import_visits
 from followup.models import (
     ContactAttempt,

@@ -10,7 +10,7 @@ from fakes.twilio_emulator import TwilioEmulator
 from fakes.twilio_env import emulator, import_visit, tick_at, twilio_env, twilio_rt  # noqa: F401
 from sqlalchemy import select
 
-from followup.campaigns.pacing import Pacer
+from followup.channels.pacing import Pacer
 from followup.models import ContactAttempt
 from followup.runtime import Runtime
 from followup.settings import load_settings

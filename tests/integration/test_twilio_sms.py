@@ -13,8 +13,8 @@ from fakes.twilio_emulator import TwilioEmulator
 from fakes.twilio_env import PUBLIC, emulator, import_visit, post_signed, read_sample, tick_at, twilio_rt  # noqa: F401
 from sqlalchemy import select
 
-from followup.campaigns.engine import run_tick
 from followup.channels.registry import build_channel
+from followup.engine.tick import run_tick
 from followup.models import ContactAttempt, Customer, FollowupCase, SmsMessage, SurveyResponse, WebhookEvent
 from followup.runtime import Runtime
 from followup.settings import load_settings

@@ -76,7 +76,7 @@ def test_tick_now_without_test_clock_is_refused(tmp_path: Path) -> None:
 
 
 def test_dispatch_batch_comes_from_the_environment_and_a_bad_one_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
-    from followup.campaigns.engine import BATCH, batch_size
+    from followup.engine.tick import BATCH, batch_size
 
     monkeypatch.delenv("FOLLOWUP_DISPATCH_BATCH", raising=False)
     assert batch_size() == BATCH

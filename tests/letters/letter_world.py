@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 from fakes.worker_ticks import run_due_until
 from sqlalchemy import select
 
-from followup.campaigns.engine import duties, run_tick
-from followup.campaigns.post_service import accept_visit
 from followup.channels.base import Contact, Sent
 from followup.channels.sandbox import SandboxChannel, silent
+from followup.engine.tick import duties, run_tick
 from followup.intake.records import VisitRow
+from followup.intake.visit_upsert import accept_visit
 from followup.models import FollowupCase, Store
 from followup.runtime import Runtime
 

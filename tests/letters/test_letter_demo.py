@@ -7,8 +7,8 @@ from dataclasses import replace
 
 from letter_world import case_row, queue_letter
 
-from followup.campaigns.engine import duties
 from followup.channels.sandbox import SandboxChannel, silent
+from followup.engine.tick import duties
 from followup.runtime import Runtime
 
 

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 from letter_world import DELIVERED, SH, add_visit, case_row, run_until, unreachable, visit_row
 from sqlalchemy import select
 
-from followup.campaigns.engine import run_tick
 from followup.channels.sandbox import SandboxChannel
+from followup.engine.tick import run_tick
 from followup.letters.mailing import mark_mailed
 from followup.models import BatchLetter, ContactAttempt, LetterBatch, SurveyResponse
 from followup.runtime import Runtime

@@ -9,12 +9,12 @@ import pytest
 from letter_world import case_row, queue_letter, run_until
 from sqlalchemy import select
 
-from followup.campaigns.surveys import record_survey
 from followup.channels.sandbox import SandboxChannel, silent
 from followup.letters.letter_batch import build_batch
 from followup.letters.mailing import MailingError, mark_mailed, mark_printed, mark_returned
 from followup.models import AuditEntry, BatchLetter, ContactAttempt, FollowupCase, LetterBatch
 from followup.runtime import Runtime
+from followup.surveys.responses import record_survey
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 

@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository r
 
 from bench.common import runtime_for  # noqa: E402
 from bench.race_worker import RecordingChannel  # noqa: E402
-from followup.campaigns.engine import run_tick  # noqa: E402
 from followup.channels.base import Contact, Sent  # noqa: E402
 from followup.channels.sandbox import silent  # noqa: E402
+from followup.engine.tick import run_tick  # noqa: E402
 
 SATISFIED = {"overall": "10", "fixed_right": "yes", "on_time": "yes", "advisor": "10", "comment": ""}
 

@@ -20,10 +20,10 @@ from sqlalchemy import select, text
 
 from bench.backlog import load_cases
 from bench.common import NOW
-from followup.campaigns.engine import dispatch_contacts, duties
 from followup.channels.base import Contact, Sent
 from followup.channels.sandbox import silent
 from followup.db import make_engine
+from followup.engine.tick import dispatch_contacts, duties
 from followup.models import AuditEntry, ContactAttempt, FollowupCase, WebhookEvent
 from followup.runtime import Runtime, build_runtime
 

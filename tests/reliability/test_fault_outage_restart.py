@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 from fakes.worker_ticks import run_due_until
 from sqlalchemy import select
 
-from followup.campaigns.engine import run_tick
-from followup.campaigns.post_service import accept_visit
 from followup.channels.sandbox import SandboxChannel, silent
+from followup.engine.tick import run_tick
 from followup.intake.records import VisitRow
+from followup.intake.visit_upsert import accept_visit
 from followup.models import ContactAttempt, Customer, FollowupCase, Store, Visit
 from followup.runtime import Runtime
 
@@ -123,8 +123,8 @@ def test_two_hours_down_every_due_contact_handled_in_windows_in_due_order(rt: Ru
 
 def test_a_contact_moved_past_the_deadline_by_an_outage_is_a_system_delay() -> None:
     """The rule itself: a call due 11:30 (deadline 12:30) moved to 14:00 because no tick came is our fault."""
-    from followup.campaigns.policy import AttemptFacts, CaseFacts
-    from followup.campaigns.three_day_rule import three_day_rule
+    from followup.rules.contact_policy import AttemptFacts, CaseFacts
+    from followup.rules.three_day_rule import three_day_rule
     from followup.settings import load_settings
 
     policy = load_settings({}).stores["SZ01"].policy

@@ -17,18 +17,18 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from followup.campaigns.answers import parse_answer
-from followup.campaigns.calendar import in_call_window, in_sms_hours
-from followup.campaigns.policy import (
+from followup.intake.phones import normalise_phone
+from followup.intake.records import UnusableFile
+from followup.intake.table import open_table
+from followup.rules.calendar import in_call_window, in_sms_hours
+from followup.rules.contact_policy import (
     FAILED_CALL_OUTCOMES,
     AttemptFacts,
     CaseFacts,
     Decision,
     plan_next_contact,
 )
-from followup.intake.phones import normalise_phone
-from followup.intake.records import UnusableFile
-from followup.intake.table import open_table
+from followup.rules.sms_replies import parse_answer
 from followup.settings import load_settings
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -20,9 +20,9 @@ from fakes.twilio_emulator import TwilioEmulator
 from fakes.twilio_env import emulator, import_visit, twilio_rt  # noqa: F401
 from sqlalchemy import select
 
-from followup.campaigns.engine import run_tick
 from followup.channels.registry import build_channel
 from followup.channels.twilio_http import parse_retry_after
+from followup.engine.tick import run_tick
 from followup.models import ContactAttempt
 from followup.runtime import Runtime
 

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from followup.models import ContactAttempt, FollowupCase, SurveyResponse, Visit
 from followup.reports.advisors import advisor_scores, find_store
-from followup.reports.month import month_report
+from followup.reports.month_page import month_report
 from followup.runtime import Runtime
 
 NOV, OCT, DEC = date(2026, 11, 1), date(2026, 10, 1), date(2026, 12, 1)

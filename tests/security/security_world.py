@@ -19,14 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from followup.accounts import add_user, hash_password, link_advisor
-from followup.campaigns.engine import run_tick
-from followup.campaigns.sms_survey import Inbound, handle_inbound
-from followup.campaigns.surveys import record_survey
 from followup.channels.sandbox import SandboxChannel, silent
+from followup.engine.tick import run_tick
 from followup.intake.importer import import_visits
 from followup.letters.letter_batch import build_batch
 from followup.models import Complaint, Customer, FollowupCase, LetterBatch, Store, User, UserStore, Visit
 from followup.runtime import Runtime
+from followup.surveys.responses import record_survey
+from followup.surveys.sms_survey import Inbound, handle_inbound
 from followup.web import create_app
 
 #: the second store every security test has next to SZ01 (configured through the environment)

@@ -21,9 +21,9 @@ from fakes.twilio_env import AUTH_TOKEN, PUBLIC, emulator, post_signed, read_sam
 from sqlalchemy import func, select
 
 from followup.accounts import add_user, create_token
-from followup.campaigns.engine import run_tick
 from followup.channels.registry import build_channel
 from followup.cli import main
+from followup.engine.tick import run_tick
 from followup.intake.importer import import_visits
 from followup.log_privacy import REDACTED, install, redact
 from followup.models import ContactAttempt, Customer

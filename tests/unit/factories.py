@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from followup.campaigns.policy import CaseFacts
+from followup.rules.contact_policy import CaseFacts
 
 
 def case_facts(delivered: datetime, deadline: timedelta, opened: datetime | None = None, **facts: bool) -> CaseFacts:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from followup.campaigns.answers import keyword, parse_answer
+from followup.rules.sms_replies import keyword, parse_answer
 
 SCALE = [
     ("10", "10"), ("１０", "10"), (" 10 ", "10"), ("10分", "10"), ("10。", "10"), ("0", "0"), ("７", "7"),

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from followup.reports.advisors import mean_score
-from followup.reports.bonus import bonus_tier
 from followup.reports.export import neutralise
-from followup.reports.months import ReportError, month_bounds, parse_month, recent_months
+from followup.reports.report_month import ReportError, month_bounds, parse_month, recent_months
+from followup.rules.bonus_tiers import bonus_tier
 
 TIERS = ((85.0, 300), (90.0, 600), (95.0, 900))
 

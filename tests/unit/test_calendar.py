@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from followup.campaigns.calendar import (
+from followup.rules.calendar import (
     HolidayCalendar,
     in_call_window,
     in_sms_hours,

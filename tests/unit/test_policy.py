@@ -14,8 +14,8 @@ from freezegun import freeze_time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from followup.campaigns.calendar import in_call_window, in_sms_hours
-from followup.campaigns.policy import (
+from followup.rules.calendar import in_call_window, in_sms_hours
+from followup.rules.contact_policy import (
     FAILED_CALL_OUTCOMES,
     AttemptFacts,
     CaseFacts,

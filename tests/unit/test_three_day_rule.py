@@ -11,8 +11,8 @@ import pytest
 from factories import case_facts
 from freezegun import freeze_time
 
-from followup.campaigns.policy import AttemptFacts, CaseFacts, plan_next_contact
-from followup.campaigns.three_day_rule import reached_at, three_day_rule
+from followup.rules.contact_policy import AttemptFacts, CaseFacts, plan_next_contact
+from followup.rules.three_day_rule import reached_at, three_day_rule
 from followup.settings import ContactPolicy, load_settings
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from followup.campaigns.sms_survey import question_context
 from followup.messages import render, segments, sms_text
 from followup.settings import Settings
+from followup.surveys.sms_survey import question_context
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "messages"
 SMS = ["sms_survey", "sms_reminder", "sms_question", "sms_reask", "sms_thanks", "sms_incomplete", "sms_optout",

@@ -9,9 +9,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from followup.accounts import add_user, link_advisor
-from followup.campaigns.planner import plan_due_cases
-from followup.campaigns.post_service import accept_visit
+from followup.engine.planner import plan_due_cases
 from followup.intake.records import VisitRow
+from followup.intake.visit_upsert import accept_visit
 from followup.models import FollowupCase, Store, Visit
 from followup.runtime import Runtime
 from followup.web import create_app

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from panel_support import NOW, make_visit, post, staff_client, text_of
 from sqlalchemy import select, update
 
-from followup.campaigns.case_list import FUNNEL_STEPS
+from followup.cases.case_list import FUNNEL_STEPS
 from followup.models import ContactAttempt, FollowupCase
 from followup.runtime import Runtime
 

@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from panel_support import NOW, add_other_store, log_in, make_user, make_visit, post, staff_client, text_of
 from sqlalchemy import select
 
-from followup.campaigns.engine import run_tick
 from followup.channels.sandbox import SandboxChannel
+from followup.engine.tick import run_tick
 from followup.models import (
     ContactAttempt,
     Customer,

@@ -23,13 +23,11 @@ from webhook_world import LocalReceiver, StreamReader, add_panel_user, log_in, r
 from werkzeug.serving import make_server
 
 from followup.accounts import add_user
-from followup.campaigns.engine import run_tick
-from followup.campaigns.post_service import accept_visit
-from followup.campaigns.sms_survey import Inbound, handle_inbound
-from followup.campaigns.surveys import record_survey
 from followup.channels.sandbox import SandboxChannel, silent
 from followup.complaints.actions import resolve
+from followup.engine.tick import run_tick
 from followup.intake.records import VisitRow
+from followup.intake.visit_upsert import accept_visit
 from followup.models import (
     Complaint,
     FollowupCase,
@@ -40,6 +38,8 @@ from followup.models import (
 )
 from followup.runtime import Runtime
 from followup.settings import Subscriber
+from followup.surveys.responses import record_survey
+from followup.surveys.sms_survey import Inbound, handle_inbound
 from followup.web import create_app
 from followup.webhooks.outbox import EVENT_TYPES
 

@@ -221,8 +221,8 @@ def test_events_of_one_case_keep_their_order_per_subscriber(rt: Runtime) -> None
 def _a_case(rt: Runtime, s: object) -> int:
     from datetime import datetime
 
-    from followup.campaigns.post_service import accept_visit
     from followup.intake.validate import validate_row
+    from followup.intake.visit_upsert import accept_visit
     from followup.models import Store
 
     row = validate_row(2, {"store_code": "SZ01", "ro_number": "RO123", "customer_name": "张伟",
@@ -276,8 +276,8 @@ def test_payloads_never_carry_a_full_phone_number_or_an_address(rt: Runtime, dat
 
 
 def test_the_worker_runs_the_webhook_duty_every_second_and_last_in_a_tick(rt: Runtime) -> None:
-    from followup.campaigns.engine import duties
     from followup.channels.sandbox import SandboxChannel, silent
+    from followup.engine.tick import duties
     from followup.worker import build_scheduler
 
     channel = SandboxChannel(silent)

@@ -8,13 +8,20 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from ...campaigns import staff_actions
-from ...campaigns.case_file import case_file
-from ...campaigns.case_list import ACTIVITY, FUNNEL_STEPS, CaseFilter, advisors_of, find_case, list_cases
-from ...models import CASE_OUTCOMES, CASE_STATES, FollowupCase, Store
-from ...settings import SERVICE_TYPES
-from .. import db_session, runtime
-from .views import login_required, viewer
+from followup.cases import staff_actions
+from followup.cases.case_file import case_file
+from followup.cases.case_list import (
+    ACTIVITY,
+    FUNNEL_STEPS,
+    CaseFilter,
+    advisors_of,
+    find_case,
+    list_cases,
+)
+from followup.models import CASE_OUTCOMES, CASE_STATES, FollowupCase, Store
+from followup.settings import SERVICE_TYPES
+from followup.web.auth import login_required, viewer
+from followup.web.context import db_session, runtime
 
 bp = Blueprint("cases", __name__, template_folder="../templates")
 

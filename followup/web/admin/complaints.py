@@ -9,19 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from ...complaints import actions
-from ...complaints.queue import complaint_queue, complaint_view, find_complaint
-from ...models import Complaint
-from .. import db_session, runtime
-from .views import login_required, role_required
+from followup.complaints import actions
+from followup.complaints.queue import complaint_queue, complaint_view, find_complaint
+from followup.models import Complaint
+from followup.web.auth import login_required, role_required
+from followup.web.context import db_session, runtime
 
 bp = Blueprint("complaints", __name__, template_folder="../templates", url_prefix="/complaints")
 
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
 
 
 def _complaint(complaint_id: int) -> Complaint:

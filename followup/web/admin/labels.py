@@ -6,7 +6,7 @@ The pages show ``label(code)`` through the catalogue, so Chinese comes from the 
 
 from __future__ import annotations
 
-from ..i18n import N_
+from followup.web.i18n import N_
 
 LABELS: dict[str, str] = {
     # case states and outcomes (CONTRACT §4)

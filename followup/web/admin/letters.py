@@ -5,26 +5,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 
-from ... import audit
-from ...letters import panel
-from ...letters.batch import batch_files
-from ...letters.letter_batch import build_batch
-from ...letters.mailing import MailingError, mark_mailed, mark_printed, mark_returned
-from ...letters.paper_replies import record_paper_reply
-from ...models import BatchLetter
-from .. import db_session, runtime
-from ..i18n import current_language
-from .views import role_required
+from followup import audit
+from followup.letters import panel
+from followup.letters.duty import batch_files
+from followup.letters.letter_batch import build_batch
+from followup.letters.mailing import MailingError, mark_mailed, mark_printed, mark_returned
+from followup.letters.paper_replies import record_paper_reply
+from followup.models import BatchLetter
+from followup.web.auth import role_required
+from followup.web.context import db_session, runtime
+from followup.web.i18n import current_language
 
 bp = Blueprint("letters", __name__, url_prefix="/letters", template_folder="../templates")
 ROLES = ("info_staff", "manager")  # and admin, who passes every check
 
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
 
 
 def _actor() -> str:

@@ -10,24 +10,21 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, Response, abort, g, render_template, request
+from flask import Blueprint, Response, abort, g, render_template, request
 
-from ...models import Store
-from ...reports.advisors import advisor_scores, find_store
-from ...reports.charts import advisor_bars, data_uri, trend_line
-from ...reports.export import advisors_csv, advisors_xlsx, record_export
-from ...reports.month import month_report
-from ...reports.months import ReportError, current_month, month_label, parse_month
-from .. import db_session, runtime
-from .views import role_required
+from followup.models import Store
+from followup.reports.advisors import advisor_scores, find_store
+from followup.reports.charts import advisor_bars, data_uri, trend_line
+from followup.reports.export import advisors_csv, advisors_xlsx, record_export
+from followup.reports.month_page import month_report
+from followup.reports.report_month import ReportError, current_month, month_label, parse_month
+from followup.web.auth import role_required
+from followup.web.context import db_session, runtime
 
 bp = Blueprint("reports", __name__, template_folder="../templates", url_prefix="/reports")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
 
 
 def _store() -> Store:

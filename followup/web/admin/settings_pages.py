@@ -10,11 +10,11 @@ from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-from ... import accounts, audit
-from ...message_previews import previews
-from ...models import ROLES
-from .. import db_session, runtime
-from .views import role_required
+from followup import accounts, audit
+from followup.message_previews import previews
+from followup.models import ROLES
+from followup.web.auth import role_required
+from followup.web.context import db_session, runtime
 
 bp = Blueprint("settings", __name__, template_folder="../templates")
 

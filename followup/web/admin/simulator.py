@@ -1,5 +1,5 @@
 """The phone simulator (sandbox mode only): pick a demo customer and play them: answer the IVR
-with keypad buttons, reply to SMS. Thin views over :mod:`followup.campaigns.phone_simulator`.
+with keypad buttons, reply to SMS. Thin views over :mod:`followup.sandbox.phone_simulator`.
 
 What the IVR said last and the digits typed so far live in the browser's session: the call's
 real state (step, answers) is in the database like any IVR call's.
@@ -9,20 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 
-from ...campaigns import phone_simulator as sim
-from .. import db_session, runtime
-from .views import role_required
+from followup.sandbox import phone_simulator as sim
+from followup.web.auth import role_required
+from followup.web.context import db_session, runtime
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator", template_folder="../templates")
 ROLES = ("info_staff", "manager")  # and admin
 KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#")
 
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
 
 
 @bp.before_request

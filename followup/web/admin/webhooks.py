@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from ...webhooks import admin as service
-from .. import db_session, runtime
-from .views import role_required
+from followup.web.auth import role_required
+from followup.web.context import db_session, runtime
+from followup.webhooks import admin as service
 
 bp = Blueprint("admin_webhooks", __name__, url_prefix="/webhooks/subscribers", template_folder="../templates")
 

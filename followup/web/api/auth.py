@@ -9,8 +9,8 @@ from typing import Any
 
 from flask import g, jsonify, request
 
-from ...accounts import token_owner
-from .. import db_session, runtime
+from followup.accounts import token_owner
+from followup.web.context import db_session, runtime
 
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9_\-]+")
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
-from ...reports.advisors import advisor_scores, find_store
-from ...reports.months import ReportError, month_label, parse_month
-from .. import db_session, runtime
-from .auth import token_required
+from followup.reports.advisors import advisor_scores, find_store
+from followup.reports.report_month import ReportError, month_label, parse_month
+from followup.web.api.auth import token_required
+from followup.web.context import db_session, runtime
 
 bp = Blueprint("api_reports", __name__, url_prefix="/api/v1/reports")
 

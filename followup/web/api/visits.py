@@ -7,10 +7,10 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 
-from ...campaigns.case_record import visit_record
-from ...intake.api_visits import ApiError, accept_api_visits, split_body
-from .. import db_session, runtime
-from .auth import token_required
+from followup.cases.api_record import visit_record
+from followup.intake.api_visits import ApiError, accept_api_visits, split_body
+from followup.web.api.auth import token_required
+from followup.web.context import db_session, runtime
 
 bp = Blueprint("api_visits", __name__, url_prefix="/api/v1")
 

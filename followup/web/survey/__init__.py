@@ -8,13 +8,14 @@ from collections import deque
 from threading import Lock
 from typing import Any
 
-from flask import Blueprint, Flask, render_template, request
+from flask import Blueprint, render_template, request
+from flask.blueprints import BlueprintSetupState
 from flask_wtf.csrf import CSRFError
 
-from ...letters.render import long_date
-from ...letters.web_answers import SurveyPage, survey_page, take_web_survey
-from .. import db_session, runtime
-from ..i18n import translate
+from followup.letters.render import long_date
+from followup.surveys.web_survey import SurveyPage, survey_page, take_web_survey
+from followup.web.context import db_session, runtime
+from followup.web.i18n import translate
 
 bp = Blueprint("survey", __name__, template_folder="../templates")
 
@@ -43,9 +44,9 @@ class MissCounter:
             self._misses.setdefault(who, deque()).append(time.monotonic())
 
 
-def init_app(app: Flask) -> None:
-    app.extensions["followup.survey_misses"] = MissCounter()
-    app.register_blueprint(bp)
+@bp.record_once
+def _miss_counter(state: BlueprintSetupState) -> None:
+    state.app.extensions["followup.survey_misses"] = MissCounter()
 
 
 def _misses() -> MissCounter:

@@ -23,10 +23,11 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from twilio.twiml.messaging_response import MessagingResponse
 
-from ...campaigns import ivr_survey, provider_status, sms_survey
-from ...settings import Settings
-from .. import db_session, runtime
-from .signature import is_valid
+from followup.engine import provider_callbacks as provider_status
+from followup.settings import Settings
+from followup.surveys import ivr_survey, sms_survey
+from followup.web.context import db_session, runtime
+from followup.web.twilio.signature import is_valid
 
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
 log = logging.getLogger("followup.twilio")

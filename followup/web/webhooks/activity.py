@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ...models import ReceivedEvent
-from ..i18n import translate
+from followup.models import ReceivedEvent
+from followup.web.i18n import translate
 
 #: event type -> its English label (Chinese in followup/translations)
 LABELS = {

@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, g, request
 
-from ...clock import monotonic, wall_clock
-from ...webhooks import inbox
-from ...webhooks.signing import WebhookVerificationError, verify
-from .. import db_session, runtime
-from ..admin.views import login_required
-from ..i18n import current_language
-from .activity import item
+from followup.clock import monotonic, wall_clock
+from followup.web.auth import login_required
+from followup.web.context import db_session, runtime
+from followup.web.i18n import current_language
+from followup.web.webhooks.activity import item
+from followup.webhooks import inbox
+from followup.webhooks.signing import WebhookVerificationError, verify
 
 bp = Blueprint("webhooks", __name__)
 

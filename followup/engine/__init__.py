@@ -1,0 +1,1 @@
+"""The follow-up engine: the tick, planning, dispatch, recording outcomes, leases, provider callbacks."""

@@ -1,0 +1,264 @@
+"""Dispatching: claim due contacts, write them as ``dispatching``, send, record the result.
+
+Write before you send: the claimed row is committed as ``dispatching`` before the provider is
+called, so a crash in between leaves a row a reconciler can resolve instead of a second call.
+The claimed rows' cases, visits and customers are read together (one query per table), and
+their three-day rules decided together once the rows are sent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from followup.channels.base import Channel, Contact, PermanentError, TransientError
+from followup.engine.leases import lease_until
+from followup.engine.planner import refresh_rules
+from followup.engine.recording import SURVEY_SMS_KINDS, finish_call, maker_of, record_sent
+from followup.id_sets import among
+from followup.messages import render, sms_text
+from followup.models import ContactAttempt, Customer, FollowupCase, Store, Visit
+from followup.rules.calendar import (
+    default_calendar,
+    in_call_window,
+    in_sms_hours,
+    next_call_moment,
+    next_sms_moment,
+)
+from followup.rules.three_day_rule import MISSED_WINDOW
+from followup.settings import Settings, StoreSettings
+from followup.surveys import sms_survey
+from followup.webhooks.outbox import emit
+
+#: the most one dispatch pass waits for pacing slots in total (keeps a pass inside its lease)
+PACING_BUDGET = 60.0
+#: claimed rows recorded per commit for a channel whose results may be committed in groups
+GROUP = 250
+
+SERVICE_LABEL = {"maintenance": "保养", "repair": "维修", "warranty": "保修", "insurance": "事故维修",
+                 "quick": "快修", "internal": "内部维修"}
+
+
+@dataclass
+class DispatchCounts:
+    due: int = 0
+    dispatched: int = 0
+    retried: int = 0
+    fallbacks: int = 0
+    rescheduled: int = 0
+    errors: int = 0
+    #: rows left for the next tick because the calls/SMS-per-second limit was reached
+    paced: int = 0
+    pacing_waited: float = 0.0
+    worker: str = field(default_factory=lambda: f"w-{uuid.uuid4().hex[:8]}")
+
+
+def claim(sessions: sessionmaker[Session], now: datetime, worker: str, limit: int) -> list[int]:
+    """Mark up to ``limit`` due rows ``dispatching`` for this worker and commit; their ids."""
+    with sessions() as s:
+        ids = list(s.scalars(
+            select(ContactAttempt.id)
+            .where(ContactAttempt.status == "planned", ContactAttempt.due_at <= now)
+            .order_by(ContactAttempt.due_at, ContactAttempt.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ))
+        if ids:  # one UPDATE for the batch: the rows are ids here, never loaded as objects
+            until = lease_until()  # wall clock: a lease is about the worker being alive
+            s.execute(update(ContactAttempt).where(among(s, ContactAttempt.id, ids))
+                      .values(status="dispatching", claimed_by=worker, lease_until=until)
+                      .execution_options(synchronize_session=False))
+        s.commit()
+        return ids
+
+
+def _sms_body(store: StoreSettings, kind: str, customer: Customer, visit: Visit, settings: Settings, code: str,
+              question: dict[str, str] | None = None) -> str:
+    lang = customer.language
+    local = visit.delivered_at.astimezone(store.timezone)
+    name = {"reminder": "sms_reminder.txt.j2", "resurvey": "sms_resurvey.txt.j2"}.get(kind, "sms_survey.txt.j2")
+    body = render(
+        name, lang, customer_name=customer.name,
+        visit_date=f"{local.month}月{local.day}日" if lang == "zh" else f"{local:%d %b}",
+        service_label=SERVICE_LABEL.get(visit.service_type, "维修") if lang == "zh" else visit.service_type,
+        survey_url=f"{settings.public_base_url}/s/{code}",
+        **(question or {}),
+    )
+    return sms_text(store.sms_signature, body, lang)
+
+
+def _still_in_window(a: ContactAttempt, store: StoreSettings, now: datetime) -> datetime | None:
+    """None when the row may go now; else the next moment it may (a late tick, an outage)."""
+    hol = default_calendar() if store.policy.skip_holidays else None
+    if a.channel == "call" and not in_call_window(now, store.policy, store.timezone, holidays=hol):
+        return next_call_moment(now, store.policy, store.timezone, holidays=hol)
+    if a.channel == "sms" and not in_sms_hours(now, store.policy, store.timezone):
+        return next_sms_moment(now, store.policy, store.timezone)
+    return None
+
+
+def rows_per_commit(channel: Channel) -> int:
+    """How many claimed rows one transaction sends and records.
+
+    One for a real provider: each result (the call SID above all, which status callbacks look
+    for) is committed before the next call goes out, and a crash leaves one row for
+    :func:`~followup.engine.leases.reclaim_expired` to resolve. A channel that says
+    ``results_in_groups`` (the sandbox, whose sends reach nobody; the benchmark's recorder, whose
+    log is looked up after a crash) has ``GROUP`` rows recorded per commit: a crash before that
+    commit leaves the rows ``dispatching`` with their lease, resolved by the same reclaim as one
+    row would be (asked of the channel, or planned again for one that sent nothing outside).
+    """
+    return GROUP if getattr(channel, "results_in_groups", False) else 1
+
+
+@dataclass
+class _Claimed:
+    """A claimed row with what its send needs, loaded for a whole group at once."""
+
+    attempt: ContactAttempt
+    case: FollowupCase
+    visit: Visit
+    customer: Customer
+    store_code: str
+
+
+def _load_claimed(session: Session, attempt_ids: Sequence[int], worker: str) -> list[_Claimed]:
+    """The rows still claimed by ``worker``, in claim order, locked while they are sent, with their
+    case, visit, customer and store: one query per table however many rows."""
+    # Locked while sent: a worker that finds its lease taken over leaves the row alone.
+    locked = {a.id: a for a in session.scalars(
+        select(ContactAttempt).where(among(session, ContactAttempt.id, attempt_ids)).order_by(ContactAttempt.id)
+        .with_for_update())}
+    rows = [a for a in (locked.get(i) for i in attempt_ids)
+            if a is not None and a.status == "dispatching" and a.claimed_by == worker]
+    if not rows:
+        return []
+    cases = {c.id: c for c in session.scalars(
+        select(FollowupCase).where(among(session, FollowupCase.id, {a.case_id for a in rows})))}
+    visits = {v.id: v for v in session.scalars(select(Visit).where(among(session, Visit.id, {c.visit_id for c in cases.values()})))}
+    customers = {c.id: c for c in session.scalars(
+        select(Customer).where(among(session, Customer.id, {v.customer_id for v in visits.values()})))}
+    codes: dict[int, str] = {sid: code for sid, code in session.execute(
+        select(Store.id, Store.code).where(among(session, Store.id, {c.store_id for c in cases.values()})))}
+    out = []
+    for a in rows:
+        case = cases[a.case_id]
+        visit = visits[case.visit_id]
+        out.append(_Claimed(a, case, visit, customers[visit.customer_id], codes[case.store_id]))
+    return out
+
+
+def dispatch_rows(session: Session, attempt_ids: Sequence[int], channel: Channel, settings: Settings, now: datetime,
+                  counts: DispatchCounts) -> None:
+    """Send claimed rows one after the other and record what happened; the caller commits."""
+    in_hand: dict[int, FollowupCase] = {}  # cases sent to whose three-day rule is still to decide
+    for row in _load_claimed(session, attempt_ids, counts.worker):
+        if row.case.id in in_hand:  # a second row of one case: its rule first, as one row at a time would
+            refresh_rules(session, list(in_hand.values()), settings, now)
+            in_hand.clear()
+        if _dispatch_claimed(session, row, channel, settings, now, counts):
+            in_hand[row.case.id] = row.case
+    # The rule is decided for all the group's cases at once (a customer answered, a fallback started).
+    refresh_rules(session, list(in_hand.values()), settings, now)
+
+
+def dispatch_one(session: Session, attempt_id: int, channel: Channel, settings: Settings, now: datetime,
+                 counts: DispatchCounts) -> None:
+    """Send one claimed row and record what happened; the caller commits."""
+    dispatch_rows(session, [attempt_id], channel, settings, now, counts)
+
+
+def _dispatch_claimed(session: Session, row: _Claimed, channel: Channel, settings: Settings, now: datetime,
+                      counts: DispatchCounts) -> bool:
+    """Send one loaded row and record the result; True when it went out (its rule is then refreshed)."""
+    a, case, visit, customer, code = row.attempt, row.case, row.visit, row.customer, row.store_code
+    store = settings.stores[code]
+    if case.state == "closed":
+        a.status, a.reason = "cancelled", "case_closed"
+        return False
+    later = _still_in_window(a, store, now)
+    if later is not None:
+        # Moved rows keep the order they fell due in (claims go by due_at): the longer one waited,
+        # the smaller its sub-second offset past the window's opening.
+        waited = int((now - a.due_at).total_seconds()) if a.due_at else 0
+        later += timedelta(microseconds=max(0, 999_999 - waited))
+        a.status, a.due_at, a.claimed_by, a.lease_until = "planned", later, None, None
+        a.reason = MISSED_WINDOW  # its original due time is gone: R8 must still blame the delay on us
+        counts.rescheduled += 1
+        return False
+    question = None
+    if a.channel == "sms" and a.kind in SURVEY_SMS_KINDS:
+        question = sms_survey.question_to_send(session, case, a.kind, settings)  # the first SMS asks it (R5)
+    q_ctx = sms_survey.question_context(question, customer.language) if question else None
+    body = _sms_body(store, a.kind, customer, visit, settings, case.reply_code, q_ctx) if a.channel == "sms" else None
+    contact = Contact(a.id, case.id, a.channel, a.kind, a.destination, customer.language, code, body)
+    ref = {"store_code": code, "ro_number": visit.ro_number}
+    admit = getattr(channel, "admit", None)  # calls/SMS per second (CONTRACT §5)
+    if admit is not None:
+        ok, waited = admit(contact, session.get_bind(), PACING_BUDGET - counts.pacing_waited)
+        counts.pacing_waited += waited
+        if not ok:
+            a.status, a.claimed_by, a.lease_until = "planned", None, None  # due already: the next tick
+            counts.paced += 1
+            return False
+    try:
+        sent = channel.send(contact, now)
+    except TransientError as exc:
+        _transient(session, a, case, store, now, exc, counts)
+        return False
+    except PermanentError as exc:
+        _permanent(session, a, case, customer, settings, now, exc, ref)
+        counts.dispatched += 1
+        return False
+    counts.dispatched += 1
+    first_fallback = a.channel != "call" and a.kind == "survey" and case.state in ("scheduled", "calling")
+    record_sent(session, a, case, customer, sent, settings, now, ref, maker_of(channel, contact), body)
+    if question is not None and not sent.answers and case.state != "closed":
+        sms_survey.begin(session, case, a.kind, question, settings, now)
+    if first_fallback:
+        counts.fallbacks += 1
+        emit(session, "case.fallback", {**ref, "channel": a.channel}, at=now, case_id=case.id)
+    return True
+
+
+def _transient(session: Session, a: ContactAttempt, case: FollowupCase, store: StoreSettings, now: datetime,
+               exc: TransientError, counts: DispatchCounts) -> None:
+    """R3: a provider error is not an attempt; retry with backoff, give up after an hour."""
+    a.retries += 1
+    a.first_error_at = a.first_error_at or now
+    a.error_code = exc.code
+    a.claimed_by = a.lease_until = None
+    policy = store.policy
+    if now - a.first_error_at >= policy.transient_give_up:
+        a.status, a.reason = "error", "provider_errors"
+        case.flagged, case.flag_reason = True, f"provider errors for {policy.transient_give_up}: {exc}"[:200]
+        counts.errors += 1
+        return
+    backoff = policy.transient_retry_first * (2 ** (a.retries - 1))
+    if exc.retry_after:
+        backoff = max(backoff, timedelta(seconds=exc.retry_after))
+    at = now + backoff
+    if a.channel == "call":
+        at = next_call_moment(at, policy, store.timezone)
+    elif a.channel == "sms":
+        at = next_sms_moment(at, policy, store.timezone)
+    a.status, a.due_at = "planned", at
+    counts.retried += 1
+
+
+def _permanent(session: Session, a: ContactAttempt, case: FollowupCase, customer: Customer, settings: Settings,
+               now: datetime, exc: PermanentError, ref: dict[str, str]) -> None:
+    a.started_at, a.ended_at, a.error_code = now, now, exc.code
+    a.claimed_by = a.lease_until = None
+    if a.channel == "call":
+        finish_call(session, a, case, customer, exc.outcome, now, settings, now, ref)
+        return
+    a.status, a.outcome = "done", exc.outcome
+    if a.channel == "sms" and exc.outcome == "invalid_number":
+        customer.mobile_bad = True
+    case.next_check_at = now

@@ -1,0 +1,200 @@
+"""Twilio status callbacks: each (SID, status) changes state once, and only forward (CONTRACT §5).
+
+A call's final status ends its attempt through :func:`followup.engine.recording.finish_call`, the one place a
+call outcome is recorded; an SMS that was ``undelivered``/``failed`` sends the case on to the
+letter (R4).
+
+A callback whose SID no attempt carries yet is **kept**, never dropped: Twilio can call back
+before the worker has committed the SID it was just given, or after that worker died in between
+(the crash window of issue #10). It is stored ``pending`` with its parameters and the attempt id of
+its URL; :func:`apply_kept` (the worker's ``twilio_callbacks`` duty) applies it once an attempt
+has that SID — saved by the worker, or found by the reconciler after the crash.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from followup.channels.twilio_sms import NOT_DELIVERED
+from followup.channels.twilio_sms import STATUS_RANK as SMS_RANK
+from followup.channels.twilio_voice import FINAL_STATUS_OUTCOMES, call_outcome
+from followup.channels.twilio_voice import STATUS_RANK as CALL_RANK
+from followup.db import insert_once
+from followup.engine.recording import finish_call
+from followup.models import (
+    ContactAttempt,
+    Customer,
+    FollowupCase,
+    IvrCall,
+    SmsMessage,
+    Store,
+    SurveyResponse,
+    TwilioCallback,
+    Visit,
+)
+from followup.runtime import Runtime
+from followup.settings import Settings
+from followup.surveys import progress
+from followup.surveys.sms_survey import latest_open
+
+log = logging.getLogger("followup.twilio")
+
+#: the customer's callback slots (IVR: 1 this evening, 2 tomorrow morning, 3 tomorrow afternoon), local time
+CALLBACK_SLOTS = {1: (0, 18, 0), 2: (1, 9, 30), 3: (1, 15, 0)}
+
+
+def first_time(session: Session, sid: str, status: str, kind: str, now: datetime, *,
+               keep: dict[str, str] | None = None, attempt_id: int | None = None) -> bool:
+    """Record that (sid, status) arrived; False when it had arrived before (a repeated callback).
+
+    With ``keep`` the callback is stored pending, with these parameters, to be applied later.
+    """
+    row: dict[str, object] = {"sid": sid, "status": status, "kind": kind, "received_at": now, "pending": False}
+    if keep is not None:
+        row.update(pending=True, params=json.dumps(keep, ensure_ascii=False), attempt_id=attempt_id)
+    return insert_once(session, TwilioCallback, row, ["sid", "status"]) is not None
+
+
+def callback_time(slot: int | None, now: datetime, tz: object) -> datetime | None:
+    """The instant the customer asked for, or None (the policy then waits ``min_gap``)."""
+    if slot not in CALLBACK_SLOTS:
+        return None
+    days, hour, minute = CALLBACK_SLOTS[slot]
+    local = now.astimezone(tz)  # type: ignore[arg-type]
+    at = (local + timedelta(days=days)).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return max(at, now)
+
+
+def call_status(session: Session, settings: Settings, params: dict[str, str], now: datetime,
+                attempt_id: int | None = None) -> str:
+    """Handle one call status callback; returns what happened (for logs and tests).
+
+    ``attempt_id`` is the ``attempt`` of the callback URL: kept with a callback that comes first.
+    """
+    sid, status = params.get("CallSid", ""), params.get("CallStatus", "")
+    if not sid or not status:
+        return "ignored: no CallSid/CallStatus"
+    a = session.scalar(select(ContactAttempt).where(ContactAttempt.provider_id == sid))
+    if a is None or a.channel != "call":
+        if not first_time(session, sid, status, "call", now, keep=params, attempt_id=attempt_id):
+            return "duplicate"
+        return "kept"  # no attempt has this SID yet: applied once one has (apply_kept)
+    if not first_time(session, sid, status, "call", now):
+        return "duplicate"
+    return _apply_call(session, settings, a, sid, status, params, now)
+
+
+def _apply_call(session: Session, settings: Settings, a: ContactAttempt, sid: str, status: str,
+                params: dict[str, str], now: datetime) -> str:
+    if a.status == "done":
+        return "already final"  # a late or reordered callback never moves a call backwards
+    if status not in FINAL_STATUS_OUTCOMES:  # ringing, in-progress…: nothing to record but its arrival
+        if status not in CALL_RANK:
+            log.warning("call %s: unknown CallStatus %r kept, nothing changed", sid, status[:30])
+            return f"unknown status: {status}"
+        return f"progress: {status}"
+    ivr = session.scalar(select(IvrCall).where(IvrCall.call_sid == sid))
+    resp = session.get(SurveyResponse, ivr.response_id) if ivr and ivr.response_id else None
+    answers = progress.stored_answers(session, resp) if resp is not None else {}
+    outcome = call_outcome(status, params.get("AnsweredBy"), choice=ivr.choice if ivr else None,
+                           answered_any=bool(answers), error_code=params.get("ErrorCode"))
+    if outcome is None:
+        return f"progress: {status}"
+    case, visit, customer, code = session.execute(  # one round trip, not four
+        select(FollowupCase, Visit, Customer, Store.code)
+        .join(Visit, Visit.id == FollowupCase.visit_id)
+        .join(Customer, Customer.id == Visit.customer_id)
+        .join(Store, Store.id == FollowupCase.store_id)
+        .where(FollowupCase.id == a.case_id)
+    ).one()
+    ref = {"store_code": code, "ro_number": visit.ro_number}
+    callback_at = None
+    if outcome == "callback_requested" and ivr is not None:
+        callback_at = callback_time(ivr.callback_slot, now, settings.stores[code].timezone)
+    a.error_code = params.get("ErrorCode") or a.error_code
+    finish_call(session, a, case, customer, outcome, now, settings, now, ref, callback_at=callback_at)
+    if outcome == "answered" and resp is not None and resp.status == "in_progress" and case.state != "closed":
+        progress.finish(session, case, resp, settings=settings, now=now)  # a dropped call keeps its answers
+    elif resp is not None and resp.status == "in_progress":
+        resp.status = "incomplete"
+    return outcome
+
+
+def sms_status(session: Session, settings: Settings, params: dict[str, str], now: datetime,
+               attempt_id: int | None = None) -> str:
+    """Handle one SMS status callback; ``undelivered``/``failed`` sends the case on to the letter."""
+    sid = params.get("MessageSid") or params.get("SmsSid") or ""
+    status = params.get("MessageStatus") or params.get("SmsStatus") or ""
+    if not sid or not status:
+        return "ignored: no MessageSid/MessageStatus"
+    a = session.scalar(select(ContactAttempt).where(ContactAttempt.provider_id == sid))
+    if a is None or a.channel != "sms":
+        if not first_time(session, sid, status, "sms", now, keep=params, attempt_id=attempt_id):
+            return "duplicate"
+        return "kept"
+    if not first_time(session, sid, status, "sms", now):
+        return "duplicate"
+    return _apply_sms(session, a, sid, status, params, now)
+
+
+def _apply_sms(session: Session, a: ContactAttempt, sid: str, status: str, params: dict[str, str],
+               now: datetime) -> str:
+    current = SMS_RANK.get(a.outcome or "", 0)
+    if SMS_RANK.get(status, -1) <= current or current >= SMS_RANK["delivered"]:
+        return "stale"  # never backwards, and a final status is final
+    a.outcome = status
+    session.execute(update(SmsMessage).where(SmsMessage.provider_id == sid).values(status=status))
+    if status not in NOT_DELIVERED:
+        return status
+    a.error_code = params.get("ErrorCode") or a.error_code
+    case = session.get_one(FollowupCase, a.case_id)
+    if case.state == "closed":
+        return status
+    session.execute(update(ContactAttempt)
+                    .where(ContactAttempt.case_id == case.id, ContactAttempt.channel == "sms",
+                           ContactAttempt.status == "planned")
+                    .values(status="cancelled", reason=f"sms_{status}"))
+    resp = latest_open(session, case.id)
+    if resp is not None and resp.status == "in_progress":
+        resp.status, resp.current_question = "incomplete", None
+    case.next_check_at = now  # the planner queues the letter (R4.2)
+    return status
+
+
+def apply_kept(session: Session, settings: Settings, now: datetime, *, limit: int = 500) -> int:
+    """Apply every kept callback whose SID an attempt now carries, oldest first; how many.
+
+    A kept callback nobody ever claims stays stored (pending) for staff and audits.
+    """
+    rows = session.execute(
+        select(TwilioCallback, ContactAttempt)
+        .join(ContactAttempt, ContactAttempt.provider_id == TwilioCallback.sid)
+        .where(TwilioCallback.pending.is_(True))
+        .order_by(TwilioCallback.id)
+        .limit(limit)
+        .with_for_update(of=TwilioCallback, skip_locked=True)
+    ).all()
+    for cb, a in rows:
+        cb.pending = False
+        params = json.loads(cb.params or "{}")
+        if cb.kind == "call" and a.channel == "call":
+            result = _apply_call(session, settings, a, cb.sid, cb.status, params, now)
+        elif cb.kind == "sms" and a.channel == "sms":
+            result = _apply_sms(session, a, cb.sid, cb.status, params, now)
+        else:
+            result = "not a match"
+        log.info("kept %s callback %s %s applied: %s", cb.kind, cb.sid, cb.status, result)
+    return len(rows)
+
+
+def kept_callbacks(rt: Runtime, now: datetime) -> dict[str, int]:
+    """The worker's ``twilio_callbacks`` duty: apply the kept callbacks whose SID is now known."""
+    with rt.sessions() as s:
+        applied = apply_kept(s, rt.settings, now)
+        s.commit()
+    return {"callbacks_applied": applied}

@@ -1,0 +1,79 @@
+"""Recording what a contact did: the one code path for every channel and every way a result arrives.
+
+A dispatched contact (the sandbox at once, Twilio by status callback, staff by hand, a dead
+worker's row reconciled against the provider) is recorded here: the attempt row, the case state,
+the audit row and the webhook event, and the survey when the customer answered.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from followup import audit
+from followup.channels.base import Channel, Contact, Sent
+from followup.models import ContactAttempt, Customer, FollowupCase, SmsMessage
+from followup.settings import Settings
+from followup.surveys.responses import record_survey
+from followup.webhooks.outbox import emit
+
+#: SMS kinds that carry a survey question; their replies go to an SMS survey response
+SURVEY_SMS_KINDS = ("survey", "reminder", "resurvey")
+STATE_OF_CHANNEL = {"call": "calling", "sms": "sms_survey", "letter": "letter_queued"}
+
+
+def maker_of(channel: Channel, contact: Contact) -> str:
+    """Who made the contact: the routed provider channel's name (``ivr``, ``sms``) or the channel's."""
+    route = getattr(channel, "route", None)
+    return str(route(contact).name) if route is not None else channel.name
+
+
+def record_sent(session: Session, a: ContactAttempt, case: FollowupCase, customer: Customer, sent: Sent,
+            settings: Settings, now: datetime, ref: dict[str, str], made_by: str, body: str | None) -> None:
+    a.started_at, a.provider_id, a.made_by = now, sent.provider_id, made_by
+    a.claimed_by = a.lease_until = None
+    if case.state != "complaint":
+        case.state = STATE_OF_CHANNEL[a.channel]
+    audit.record(session, made_by, f"{a.channel}.sent", at=now, store_id=case.store_id, case_id=case.id,
+                 attempt=a.id, number=a.number, kind=a.kind)
+    if a.channel == "letter":
+        a.status, a.outcome = "in_progress", sent.outcome or "queued"  # sent when its batch is mailed
+        return
+    if a.channel == "sms":
+        a.status, a.outcome, a.ended_at = "done", sent.outcome or "sent", sent.ended_at or now
+        session.add(SmsMessage(direction="out", store_id=case.store_id, case_id=case.id, customer_id=customer.id,
+                               attempt_id=a.id, from_number=settings.twilio.from_number or "sandbox",
+                               to_number=a.destination or "", body=body or "", provider_id=sent.provider_id,
+                               status=a.outcome, received_at=now))
+        case.next_check_at = now
+        if sent.answers:
+            a.outcome = "replied"
+            record_survey(session, case, sent.answers, channel="sms", made_by="sms", settings=settings, now=now)
+        return
+    if sent.outcome is None:
+        a.status = "in_progress"  # the result comes by status callback
+        return
+    finish_call(session, a, case, customer, sent.outcome, sent.ended_at or now, settings, now, ref,
+                answers=sent.answers)
+
+
+def finish_call(session: Session, a: ContactAttempt, case: FollowupCase, customer: Customer, outcome: str,
+                ended_at: datetime, settings: Settings, now: datetime, ref: dict[str, str],
+                answers: dict[str, str] | None = None, callback_at: datetime | None = None) -> None:
+    """Record a call's outcome (sandbox at once, Twilio by callback, staff by hand)."""
+    a.status, a.outcome, a.ended_at, a.callback_at = "done", outcome, ended_at, callback_at
+    if outcome == "invalid_number":
+        if a.destination and a.destination == customer.mobile:
+            customer.mobile_bad = True
+        else:
+            customer.phone_bad = True
+    emit(session, "call.completed", {**ref, "number": a.number, "outcome": outcome, "made_by": a.made_by},
+         at=now, case_id=case.id)
+    case.next_check_at = now
+    if outcome == "answered" and answers:
+        staff = a.made_by == "staff" or (a.made_by or "").startswith("user:")  # a call made by hand
+        record_survey(session, case, answers, channel="staff" if staff else "ivr",
+                      made_by=a.made_by or "ivr", settings=settings, now=now)
+
+

@@ -1,0 +1,152 @@
+"""One scheduler pass (`followup tick`): plan, dispatch, decide deadlines. The rows are the truth.
+
+The worker's APScheduler jobs and the CLI call the same :func:`run_tick`. Sending commits per
+row for a real provider (per group of rows for the sandbox, see
+:func:`~followup.engine.dispatch.rows_per_commit`), so a crash loses at most the rows in
+hand, which their leases bring back; a tick after downtime simply finds more rows due
+(misfires are caught up, not skipped).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError
+
+from followup.channels.base import Channel
+from followup.channels.registry import build_channel
+from followup.clock import monotonic
+from followup.engine.dispatch import DispatchCounts, claim, dispatch_rows, rows_per_commit
+from followup.engine.leases import lease_length, reclaim_expired, renew
+from followup.engine.planner import plan_due_cases, sweep_deadlines
+from followup.runtime import Runtime
+
+log = logging.getLogger("followup.engine")
+
+#: rows handled per step of one tick; a larger backlog is worked through over several ticks
+BATCH = 500
+
+
+def batch_size() -> int:
+    """``FOLLOWUP_DISPATCH_BATCH`` (default :data:`BATCH`): rows one worker claims per pass.
+
+    Smaller batches spread a backlog over more workers; larger ones cost fewer round trips.
+    """
+    raw = os.environ.get("FOLLOWUP_DISPATCH_BATCH", "")
+    if not raw:
+        return BATCH
+    try:
+        value = int(raw)
+    except ValueError:
+        raise RuntimeError(f"FOLLOWUP_DISPATCH_BATCH must be a whole number of rows, not {raw!r}") from None
+    if value < 1:
+        raise RuntimeError(f"FOLLOWUP_DISPATCH_BATCH must be at least 1, not {value}")
+    return value
+
+#: One duty of the scheduler: does the work that is due at ``now`` and returns its counts.
+Duty = Callable[[Runtime, datetime], dict[str, Any]]
+
+
+def dispatch_contacts(rt: Runtime, now: datetime, channel: Channel, *, worker: str | None = None,
+                      batch: int = BATCH) -> dict[str, Any]:
+    """Plan cases, claim due contacts, send them, record results and deadlines."""
+    counts = DispatchCounts()
+    if worker:
+        counts.worker = worker
+    planned = 0
+    recovered = reclaim_expired(rt.sessions, channel, rt.settings, now, limit=batch)
+    with rt.sessions() as s:
+        planned += plan_due_cases(s, rt.settings, now, limit=batch)
+        s.commit()
+    ids = claim(rt.sessions, now, counts.worker, batch)
+    counts.due = len(ids)
+    heartbeat = monotonic()
+    step = rows_per_commit(channel)
+    for start in range(0, len(ids), step):
+        group = ids[start:start + step]
+        try:
+            with rt.sessions() as s:
+                dispatch_rows(s, group, channel, rt.settings, now, counts)
+                if monotonic() - heartbeat > lease_length().total_seconds() / 3:
+                    renew(s, counts.worker)  # still alive: keep the rest of the batch
+                    heartbeat = monotonic()
+                s.commit()
+        except DBAPIError as exc:  # connection lost mid-row (#10 fault 4): rolled back, its lease brings it back
+            log.error("attempts %s: database error, rolled back until their lease runs out: %s",
+                      _ids_text(group), exc)
+            counts.errors += len(group)
+    # Results of this pass (a failed call, a delivered SMS) are planned at once, not next tick.
+    with rt.sessions() as s:
+        planned += plan_due_cases(s, rt.settings, now, limit=batch)
+        breaches = sweep_deadlines(s, rt.settings, now)
+        s.commit()
+    return {
+        "planned": planned,
+        "due": counts.due,
+        "dispatched": counts.dispatched,
+        "retried": counts.retried,
+        "rescheduled": counts.rescheduled,
+        "fallbacks": counts.fallbacks,
+        "breaches": breaches,
+        "errors": counts.errors,
+        "paced": counts.paced,
+        **recovered,  # rows of a dead worker: planned again, or recorded as the provider saw them  # left for the next tick by the calls/SMS-per-second limit
+    }
+
+
+def _ids_text(ids: list[int]) -> str:
+    return str(ids[0]) if len(ids) == 1 else f"{ids[0]}..{ids[-1]} ({len(ids)} rows)"
+
+
+def duties(rt: Runtime, channel: Channel | None = None, *, worker: str | None = None,
+           batch: int | None = None) -> dict[str, Duty]:
+    """Every duty of a tick, in the order one tick runs them; the worker gives each its own job.
+
+    ``batch`` defaults to :func:`batch_size`, so ``followup tick`` and the worker claim alike.
+    """
+    channel = channel or build_channel(rt.settings)
+    batch = batch or batch_size()
+
+    def dispatch(rt: Runtime, now: datetime) -> dict[str, Any]:
+        return dispatch_contacts(rt, now, channel, worker=worker, batch=batch)
+
+    def escalate(rt: Runtime, now: datetime) -> dict[str, Any]:
+        from followup.complaints.duty import escalate_due  # R7: unacknowledged complaints move up a level
+
+        with rt.sessions() as s:
+            moved = escalate_due(s, rt.settings, now, limit=batch)
+            s.commit()
+        return {"escalated": moved}
+
+    def webhooks(rt: Runtime, now: datetime) -> dict[str, Any]:
+        from followup.webhooks.delivery import deliver_due  # last: sends what the duties above just recorded
+
+        return deliver_due(rt, now)
+
+    from followup.letters.duty import build_due_batches  # R4.4: each store's daily letter batch
+
+    letters: dict[str, Duty] = {"letters": build_due_batches}
+    if rt.settings.sandbox_customers == "demo":
+        from followup.sandbox.post_room import demo_post_room  # `make run`: batches are mailed at once
+
+        letters["demo_post_room"] = demo_post_room
+    from followup.engine.provider_callbacks import (
+        kept_callbacks,  # Twilio callbacks that came before their SID was saved
+    )
+
+    return {"dispatch": dispatch, "twilio_callbacks": kept_callbacks, "escalate": escalate, **letters,
+            "webhooks": webhooks}
+
+
+def run_tick(rt: Runtime, channel: Channel | None = None, *, worker: str | None = None,
+             batch: int | None = None) -> dict[str, Any]:
+    """One pass of every duty; returns the merged counts printed as one JSON line."""
+    now = rt.clock.now()
+    counts: dict[str, Any] = {"now": now.isoformat()}
+    for duty in duties(rt, channel, worker=worker, batch=batch).values():
+        counts.update(duty(rt, now))
+    return counts

@@ -1,0 +1,1 @@
+"""The satisfaction survey (R5): responses and progress, and its SMS, IVR and web dialogues."""
