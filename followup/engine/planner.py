@@ -16,12 +16,12 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from followup import audit
+from followup.campaigns import post_service
 from followup.cases.lifecycle import close_case
 from followup.engine.facts import attempt_facts, case_facts
 from followup.id_sets import among
 from followup.models import ContactAttempt, Customer, FollowupCase, Store, SurveyResponse, Visit
-from followup.rules.calendar import default_calendar
-from followup.rules.contact_policy import AttemptFacts, CaseFacts, Decision, plan_next_contact
+from followup.rules.contact_policy import AttemptFacts, CaseFacts, Decision
 from followup.rules.three_day_rule import three_day_rule
 from followup.settings import Settings
 from followup.webhooks.outbox import emit
@@ -29,8 +29,6 @@ from followup.webhooks.outbox import emit
 #: a table with an integer ``id`` (visits, customers, stores)
 M = TypeVar("M", Visit, Customer, Store)
 
-KIND_OF_ACTION = {"call": ("call", "survey"), "sms": ("sms", "survey"), "reminder_sms": ("sms", "reminder"),
-                  "letter": ("letter", "survey")}
 
 
 @dataclass(frozen=True)
@@ -129,8 +127,7 @@ def plan_case(session: Session, case: FollowupCase, settings: Settings, now: dat
     ctx = ctx or load_context(session, case)
     customer, rows = ctx.customer, ctx.rows
     store = settings.stores[ctx.store_code]
-    holidays = default_calendar() if store.policy.skip_holidays else None
-    decision = plan_next_contact(ctx.facts, ctx.history, now, store.policy, store.timezone, holidays=holidays)
+    decision = post_service.next_step(ctx.facts, ctx.history, now, store)
     update_rule(session, ctx, now, settings)
     if decision.flag_for_staff and not case.flagged:
         case.flagged, case.flag_reason = True, decision.reason
@@ -141,7 +138,7 @@ def plan_case(session: Session, case: FollowupCase, settings: Settings, now: dat
         if decision.outcome is not None and case.state != "closed":
             close_case(session, case, decision.outcome, now=now, actor="system")
     else:
-        channel, kind = KIND_OF_ACTION[decision.action]
+        channel, kind = post_service.KIND_OF_ACTION[decision.action]
         number = 1 + sum(1 for a in rows if a.channel == channel and a.status != "cancelled")
         if channel == "call":
             destination = customer.mobile if customer.mobile and not customer.mobile_bad else customer.phone

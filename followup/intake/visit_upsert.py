@@ -1,4 +1,4 @@
-"""The post-service campaign (售后回访): every accepted visit gets its follow-up case (R1).
+"""The visit upsert: every accepted visit is stored and gets its follow-up case (R1).
 
 ``accept_visit`` is the one way a visit enters the system, from the CSV/XLSX import and from the
 API alike: it upserts store data (advisor, customer, vehicle, visit) and opens the case with its
@@ -17,6 +17,7 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from followup import audit
+from followup.campaigns import post_service
 from followup.intake.records import VisitRow
 from followup.models import Advisor, Customer, FollowupCase, Vehicle, Visit
 from followup.models.base import Base
@@ -228,18 +229,16 @@ class _Batch:
 
     def open_case(self, visit: _NewRow, store: StoreSettings, now: datetime, reply_code: str) -> _NewRow | None:
         """The new visit's case with its deadline (R1), or None for an excluded service type."""
-        if visit.service_type in store.policy.exclude_service_types:
+        if not post_service.opens_case(visit.service_type, store):
             return None
-        deadline = visit.delivered_at + store.policy.deadline
+        opening = post_service.case_opening(visit.delivered_at, store, now)
         case = _NewRow(
             visit_id=visit.id, store_id=visit.store_id, advisor_id=visit.advisor_id, state="scheduled",
-            deadline_at=deadline, opened_at=now, reply_code=reply_code,
+            deadline_at=opening.deadline_at, opened_at=now, reply_code=reply_code,
             next_check_at=now,  # the engine plans the first contact on its next tick
-            three_day_rule="pending", breach_reason=None, rule_decided_at=None,
+            three_day_rule=opening.three_day_rule, breach_reason=opening.breach_reason,
+            rule_decided_at=opening.rule_decided_at,
         )
-        if now >= deadline:
-            # Late intake: the rule is already broken, but the customer is still followed up (R4).
-            case.three_day_rule, case.breach_reason, case.rule_decided_at = "breached", "late_intake", now
         self.new_cases.append(case)
         self.cases[visit.id] = case
         return case

@@ -1,0 +1,49 @@
+"""The post-service follow-up (售后回访): one case per visit (R1), and what comes next for it (R3, R4).
+
+The engine is the same for every kind of campaign; this module is what makes it *this* kind: when
+a visit opens a case and with which deadline, which pure rule decides the next step, and how a
+decision becomes a planned contact row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from followup.rules.calendar import default_calendar
+from followup.rules.contact_policy import AttemptFacts, CaseFacts, Decision, plan_next_contact
+from followup.settings import StoreSettings
+
+#: a decision's action -> the (channel, kind) of the contact row it plans
+KIND_OF_ACTION = {"call": ("call", "survey"), "sms": ("sms", "survey"), "reminder_sms": ("sms", "reminder"),
+                  "letter": ("letter", "survey")}
+
+
+@dataclass(frozen=True)
+class CaseOpening:
+    """The values a new case starts with (R1): its deadline and, for a late intake, its breach."""
+
+    deadline_at: datetime
+    three_day_rule: str  # pending | breached
+    breach_reason: str | None
+    rule_decided_at: datetime | None
+
+
+def opens_case(service_type: str, store: StoreSettings) -> bool:
+    """R1: every visit gets a case, except the service types the store excludes (``internal``)."""
+    return service_type not in store.policy.exclude_service_types
+
+
+def case_opening(delivered_at: datetime, store: StoreSettings, now: datetime) -> CaseOpening:
+    """R1: ``deadline = D + 72h``; a visit imported after its deadline is ``breached``/``late_intake``
+    at once and goes straight to the fallback (the customer is still followed up)."""
+    deadline = delivered_at + store.policy.deadline
+    if now >= deadline:
+        return CaseOpening(deadline, "breached", "late_intake", now)
+    return CaseOpening(deadline, "pending", None, None)
+
+
+def next_step(facts: CaseFacts, history: list[AttemptFacts], now: datetime, store: StoreSettings) -> Decision:
+    """R3/R4: the next contact, a close or a wait, from the store's policy and calendar."""
+    holidays = default_calendar() if store.policy.skip_holidays else None
+    return plan_next_contact(facts, history, now, store.policy, store.timezone, holidays=holidays)
