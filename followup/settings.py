@@ -124,6 +124,10 @@ class SurveySettings:
 class BonusSettings:
     min_responses: int
     tiers: tuple[tuple[float, int], ...]  # ascending (threshold, CNY)
+    #: R9's statement: CNY per visit delivered in the month (接车台次)
+    per_visit_commission: int = 3
+    #: R9's 主动奖: (visits reached first in the month, CNY), ascending
+    first_to: tuple[tuple[int, int], ...] = ((100, 100), (200, 200), (300, 300), (400, 400), (500, 500))
 
 
 @dataclass(frozen=True)
@@ -394,6 +398,27 @@ def _tier(value: object) -> tuple[float, int]:
     return float(value[0]), int(value[1])
 
 
+def _bonus(table: Mapping[str, Any], tiers: tuple[tuple[float, int], ...]) -> BonusSettings:
+    """``[bonus]``: the tiers, plus R9's statement (``per_visit_commission``, ``first_to``), whose
+    defaults are the rulebook's when the keys are absent."""
+    default = BonusSettings(0, ())
+    per_visit = _get({"per_visit_commission": default.per_visit_commission, **table}, "per_visit_commission",
+                     "bonus.per_visit_commission", int)
+    if per_visit < 0:
+        raise ConfigError("bonus.per_visit_commission", f"must not be negative, got {per_visit}")
+    raw_first = table.get("first_to", [list(p) for p in default.first_to])
+    ok = isinstance(raw_first, list) and all(
+        isinstance(p, list) and len(p) == 2 and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in p)
+        for p in raw_first)
+    if not ok:
+        raise ConfigError("bonus.first_to", f"each prize is [visits, CNY], e.g. [100, 100]; got {raw_first!r}")
+    first_to = tuple((int(p[0]), int(p[1])) for p in raw_first)
+    if [p[0] for p in first_to] != sorted({p[0] for p in first_to}):
+        raise ConfigError("bonus.first_to", "prizes must ascend by visits, each number once")
+    return BonusSettings(_get(table, "min_responses", "bonus.min_responses", int), tiers,
+                         per_visit_commission=per_visit, first_to=first_to)
+
+
 def _env_overrides(raw: dict[str, Any], environ: Mapping[str, str]) -> None:
     for name, value in environ.items():
         if not name.startswith("FOLLOWUP__"):
@@ -538,7 +563,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         default_language=lang,
         stores=MappingProxyType(_stores(_table(raw, "stores", "stores"), policy_defaults)),
         survey=_survey(path.parent / str(app.get("survey_file", "survey.toml"))),
-        bonus=BonusSettings(_get(bonus, "min_responses", "bonus.min_responses", int), tiers),
+        bonus=_bonus(bonus, tiers),
         complaints=ComplaintSettings(
             ack_sla=parse_duration(comp.get("ack_sla", "24h"), "complaints.ack_sla"),
             resurvey_delay=parse_duration(comp.get("resurvey_delay", "24h"), "complaints.resurvey_delay"),

@@ -1,5 +1,6 @@
 """SQLAlchemy 2.x typed models, one module per aggregate."""
 
+from followup.models.advisor_call import AdvisorCall
 from followup.models.audit import AuditEntry, TestClockRow
 from followup.models.base import Base, UTCDateTime
 from followup.models.case import CASE_OUTCOMES, CASE_STATES, ContactAttempt, FollowupCase
@@ -22,7 +23,7 @@ from followup.models.visit import Visit
 
 __all__ = [
     "CASE_OUTCOMES", "CASE_STATES", "ROLES",
-    "Advisor", "ApiToken", "AuditEntry", "Base", "Complaint", "ComplaintStep", "ContactAttempt",
+    "Advisor", "AdvisorCall", "ApiToken", "AuditEntry", "Base", "Complaint", "ComplaintStep", "ContactAttempt",
     "Customer", "FollowupCase", "LoginFailure", "SmsMessage", "Store", "SurveyAnswer", "SurveyResponse",
     "TestClockRow", "User", "UserStore", "UTCDateTime", "Vehicle", "Visit", "WebhookDelivery",
     "WebhookEvent", "WebhookSubscriber",

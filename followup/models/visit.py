@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from followup.models.base import Base
@@ -14,7 +14,11 @@ class Visit(Base):
     """One repair order; (store, RO number) is unique and a re-import updates it (R1)."""
 
     __tablename__ = "visits"
-    __table_args__ = (UniqueConstraint("store_id", "ro_number"),)
+    __table_args__ = (
+        UniqueConstraint("store_id", "ro_number"),
+        # a month's visits of a store: the advisor statement's 接车台次 (R9) and DC-call rate (R11)
+        Index("ix_visits_store_delivered", "store_id", "delivered_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
     #: 工单号

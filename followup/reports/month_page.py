@@ -44,7 +44,7 @@ def month_report(session: Session, settings: Settings, store: Store, month: date
         store_code=store.code,
         store_name=store.name,
         month=month_label(month),
-        advisors=advisor_scores(session, store, month, settings.bonus),
+        advisors=advisor_scores(session, store, month, settings),
         questions=question_averages(session, store, start, end, settings.survey),
         compliance=compliance(session, store, start, end),
         channels=channel_rates(session, store, start, end),

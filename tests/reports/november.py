@@ -29,10 +29,19 @@ C = {"overall": "8", "fixed_right": "yes", "on_time": "yes", "advisor": "8"}
 D = {"overall": "7", "fixed_right": "yes", "on_time": "no", "advisor": "8"}
 E = {"overall": "4", "fixed_right": "no", "on_time": "yes", "advisor": "6"}
 
+#: each visit is delivered the day before its survey: SA01 has 8 November visits (the five counted,
+#: its two own calls' and the one answered at 00:10 on 1 December), SA02 4, SA03 5; × 3 元 each,
+#: nobody reaches 100 (no 主动奖), and no DC call is recorded (R11 rate 0)
+STATEMENT = {"SA01": (8, 24, 924), "SA02": (4, 12, 12), "SA03": (5, 15, 615)}
 EXPECTED = [
-    {"code": "SA01", "name": "王强", "responses": 5, "score": 95.2, "insufficient_sample": False, "bonus_cny": 900},
-    {"code": "SA02", "name": "李娜", "responses": 4, "score": 83.5, "insufficient_sample": True, "bonus_cny": 0},
-    {"code": "SA03", "name": "陈刚", "responses": 5, "score": 90.4, "insufficient_sample": False, "bonus_cny": 600},
+    {"code": code, "name": name, "responses": n, "score": score, "insufficient_sample": few, "bonus_cny": cny,
+     "visits": STATEMENT[code][0], "visit_commission_cny": STATEMENT[code][1], "first_to_cny": 0,
+     "statement_cny": STATEMENT[code][2], "dc_calls_on_time": 0, "dc_call_rate": 0.0}
+    for code, name, n, score, few, cny in (
+        ("SA01", "王强", 5, 95.2, False, 900),
+        ("SA02", "李娜", 4, 83.5, True, 0),
+        ("SA03", "陈刚", 5, 90.4, False, 600),
+    )
 ]
 NAMES = {"SA01": "王强", "SA02": "李娜", "SA03": "陈刚"}
 

@@ -20,13 +20,13 @@ def test_the_advisor_table_matches_the_hand_computed_month(rt: Runtime) -> None:
     build_november(rt)
     with rt.sessions() as s:
         store = find_store(s, "SZ01")
-        rows = [a.as_json() for a in advisor_scores(s, store, NOV, rt.settings.bonus)]
+        rows = [a.as_json() for a in advisor_scores(s, store, NOV, rt.settings)]
         assert rows == EXPECTED
         # the edges of the month in Shanghai: 31 Oct 23:30 is October, 1 Dec 00:10 is December
-        assert [(a.code, a.responses, a.score) for a in advisor_scores(s, store, OCT, rt.settings.bonus)] == [
+        assert [(a.code, a.responses, a.score) for a in advisor_scores(s, store, OCT, rt.settings)] == [
             ("SA01", 1, 100.0)]
         assert [(a.code, a.responses, a.score, a.insufficient_sample, a.bonus_cny)
-                for a in advisor_scores(s, store, DEC, rt.settings.bonus)] == [("SA01", 1, 88.0, True, 300)]
+                for a in advisor_scores(s, store, DEC, rt.settings)] == [("SA01", 1, 88.0, True, 300)]
         # what was left out really is stored: two own calls and a re-survey for SA01 in November
         assert s.scalar(select(SurveyResponse.id).where(SurveyResponse.is_resurvey.is_(True))) is not None
 
@@ -40,7 +40,7 @@ def test_an_advisors_own_call_never_counts(rt: Runtime) -> None:
     other = add_visit(rt, "RO-OWN-2", delivered=local(2026, 11, 2, 9, 0), advisor="SA09", advisor_name="周")
     answer(rt, other, C, at=local(2026, 11, 3, 11, 0), channel="staff", made_by="user:staff")
     with rt.sessions() as s:
-        rows = advisor_scores(s, find_store(s, "SZ01"), NOV, rt.settings.bonus)
+        rows = advisor_scores(s, find_store(s, "SZ01"), NOV, rt.settings)
     assert [(a.code, a.responses) for a in rows] == [("SA09", 1)]  # only the information staff's call
 
 

@@ -77,7 +77,7 @@ def export(fmt: str) -> Any:
     except ReportError as exc:
         return Response(str(exc), status=400, mimetype="text/plain")
     rt, session = runtime(), db_session()
-    rows = advisor_scores(session, store, month, rt.settings.bonus)
+    rows = advisor_scores(session, store, month, rt.settings)
     label = month_label(month)
     if fmt == "csv":
         body, mimetype = advisors_csv(store.code, label, rows), "text/csv; charset=utf-8"

@@ -23,5 +23,5 @@ def advisors() -> Any:
         store = find_store(session, request.args.get("store"))
     except ReportError as exc:
         return jsonify({"error": "Bad Request", "message": str(exc)}), 400
-    rows = advisor_scores(session, store, month, runtime().settings.bonus)
+    rows = advisor_scores(session, store, month, runtime().settings)
     return jsonify({"store_code": store.code, "month": month_label(month), "advisors": [r.as_json() for r in rows]})
