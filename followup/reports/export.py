@@ -1,4 +1,5 @@
-"""The advisor table as CSV and XLSX, safe to open in a spreadsheet.
+"""The advisor table as CSV and XLSX, safe to open in a spreadsheet: scores and bonus (R9), the
+monthly statement (R9) and the DC-call rate (R11, a fraction 0–1, empty without visits).
 
 A cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is read as a
 formula by Excel and LibreOffice (CSV injection): such text gets a leading apostrophe, the
@@ -21,8 +22,10 @@ from followup.reports.advisors import AdvisorScore
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 HEADER = ("store_code", "month", "advisor_code", "advisor_name", "responses", "score", "insufficient_sample",
-          "bonus_cny")
-HEADER_ZH = ("门店代码", "月份", "服务顾问工号", "服务顾问", "有效回访数", "满意度得分", "样本不足", "奖金(元)")
+          "bonus_cny", "visits", "visit_commission_cny", "first_to_cny", "statement_cny", "dc_calls_on_time",
+          "dc_call_rate")
+HEADER_ZH = ("门店代码", "月份", "服务顾问工号", "服务顾问", "有效回访数", "满意度得分", "样本不足", "奖金(元)",
+             "接车台次", "接车提成(元)", "主动奖(元)", "考核合计(元)", "三日DC回访及时数", "三日DC回访率")
 
 
 def neutralise(value: object) -> object:
@@ -36,7 +39,8 @@ def table_rows(store_code: str, month: str, advisors: Sequence[AdvisorScore]) ->
     rows: list[list[object]] = [list(HEADER_ZH), list(HEADER)]
     for a in advisors:
         rows.append([store_code, month, a.code, a.name or "", a.responses, a.score,
-                     "yes" if a.insufficient_sample else "no", a.bonus_cny])
+                     "yes" if a.insufficient_sample else "no", a.bonus_cny, a.visits, a.visit_commission_cny,
+                     a.first_to_cny, a.statement_cny, a.dc_calls_on_time, a.dc_call_rate])
     return [[neutralise(v) for v in row] for row in rows]
 
 

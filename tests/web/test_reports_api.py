@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from complaints.world import add_visit, local
 from flask.testing import FlaskClient
 from reports.november import EXPECTED, build_november
 
@@ -30,7 +31,16 @@ def test_the_month_of_the_demo_store_as_r9_computes_it_by_hand(rt: Runtime, clie
     assert resp.get_json() == {"store_code": "SZ01", "month": "2026-11", "advisors": EXPECTED}
 
 
-def test_a_month_without_surveys_has_no_advisors(client: FlaskClient) -> None:
+def test_an_advisor_with_visits_and_no_survey_has_a_row(rt: Runtime, client: FlaskClient) -> None:
+    add_visit(rt, "RO-V-1", delivered=local(2026, 11, 5, 10, 0), advisor="SA07")
+    resp = client.get("/api/v1/reports/advisors?store=SZ01&month=2026-11")
+    assert resp.get_json()["advisors"] == [{
+        "code": "SA07", "name": "顾问SA07", "responses": 0, "score": None, "insufficient_sample": True,
+        "bonus_cny": 0, "visits": 1, "visit_commission_cny": 3, "first_to_cny": 0, "statement_cny": 3,
+        "dc_calls_on_time": 0, "dc_call_rate": 0.0}]
+
+
+def test_a_month_without_visits_or_surveys_has_no_advisors(client: FlaskClient) -> None:
     assert client.get("/api/v1/reports/advisors?store=SZ01&month=2020-01").get_json() == {
         "store_code": "SZ01", "month": "2020-01", "advisors": []}
 

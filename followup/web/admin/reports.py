@@ -1,4 +1,4 @@
-"""The managers' reports page (R8, R9) and its CSV/XLSX downloads. Managers and admins only.
+"""The managers' reports page (R8, R9, R11) and its CSV/XLSX downloads. Managers and admins only.
 
 Thin: parse the store and month, check the store is one the user may see, call
 :mod:`followup.reports`, render. Charts are SVG made on the server and shown as ``data:`` images.
@@ -63,7 +63,9 @@ def index() -> Any:
     }
     return render_template("admin/reports.html", report=report, error=None, store=store, stores=g.stores,
                            month=report.month, charts=charts, tiers=runtime().settings.bonus.tiers,
-                           min_responses=runtime().settings.bonus.min_responses)
+                           min_responses=runtime().settings.bonus.min_responses,
+                           per_visit=runtime().settings.bonus.per_visit_commission,
+                           first_to=runtime().settings.bonus.first_to)
 
 
 @bp.get("/advisors.<fmt>")
