@@ -17,6 +17,7 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from followup import audit
+from followup.advisor_calls.tasks import VisitForCall, give_dc_calls
 from followup.campaigns import post_service
 from followup.intake.records import VisitRow
 from followup.models import Advisor, Customer, FollowupCase, Vehicle, Visit
@@ -288,6 +289,10 @@ def accept_visits(
         cases.append(case)
     _insert(session, FollowupCase, batch.new_cases, ("visit_id",))
     session.flush()  # stored visits, vehicles and cases the batch changed
+    # R11: the advisor's own 3-day call, one task per visit not excluded (one INSERT for the batch)
+    give_dc_calls(session, store_id, store, [
+        VisitForCall(visit.id, visit.advisor_id, visit.service_type, visit.delivered_at, created)
+        for visit, created, _ in results], now=now)
     accepted = [AcceptedRow(visit.id, case.id if case else None, created)
                 for (visit, created, _), case in zip(results, cases, strict=True)]
     _record(session, store, store_id, rows, accepted, cases, source=source, actor=actor, now=now)

@@ -23,6 +23,7 @@ def blueprints() -> list[tuple[Blueprint, bool]]:
     """Every blueprint of the app, each with whether it is exempt from CSRF tokens (its callers
     sign or authenticate otherwise: bearer tokens, Twilio's signature, Standard Webhooks)."""
     from followup.web import health, survey
+    from followup.web.admin import advisor_calls as advisor_calls_page
     from followup.web.admin import cases, complaints, letters, reports, settings_pages, simulator, views
     from followup.web.admin import webhooks as webhooks_page
     from followup.web.api import reports as api_reports
@@ -45,6 +46,7 @@ def blueprints() -> list[tuple[Blueprint, bool]]:
         (letters.bp, False),
         (receiver.bp, True),  # signed by Standard Webhooks, not by a form token
         (webhooks_page.bp, False),
+        (advisor_calls_page.bp, False),  # R11: the advisor's own 3-day calls
     ]
 
 

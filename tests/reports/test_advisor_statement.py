@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from complaints.world import add_visit, answer, local
+from complaints.world import add_visit, answer, get_user, local, user
 from reports.november import C
 from sqlalchemy import select, update
 
+from followup.advisor_calls.recording import record_dc_call
 from followup.intake.records import VisitRow
 from followup.intake.visit_upsert import accept_visits
-from followup.models import Store, SurveyResponse
+from followup.models import AdvisorCall, Store, SurveyResponse
 from followup.reports.advisors import AdvisorScore, advisor_scores, find_store
 from followup.runtime import Runtime
 
@@ -114,3 +115,19 @@ def test_the_tier_is_looked_up_on_the_unrounded_mean(rt: Runtime) -> None:
     assert (a.responses, a.score, a.bonus_cny) == (20, 85.0, 0)
     assert a.as_json()["score"] == 85.0
     assert a.statement_cny == 20 * 3
+
+
+def test_the_dc_call_rate_counts_only_calls_recorded_within_three_days(rt: Runtime) -> None:
+    deliver(rt, "SA01", 4, first=local(2026, 11, 10, 9, 0), every=timedelta(hours=1))
+    user(rt, "sa01", "advisor", advisor="SA01")
+    with rt.sessions() as s:
+        calls = list(s.scalars(select(AdvisorCall).order_by(AdvisorCall.due_at)))
+        sa01 = get_user(s, "sa01")
+        # early, at the very instant due, one minute late; the fourth is never recorded
+        for call, at in zip(calls, (calls[0].due_at - timedelta(hours=50), calls[1].due_at,
+                                    calls[2].due_at + timedelta(minutes=1)), strict=False):
+            record_dc_call(s, call, user=sa01, reached="no", note="", now=at)
+        s.commit()
+    a = month_rows(rt)["SA01"]
+    assert (a.visits, a.dc_calls_on_time, a.dc_call_rate) == (4, 2, 0.5)
+    assert (a.responses, a.score, a.statement_cny) == (0, None, 12)  # never a survey, never in the score

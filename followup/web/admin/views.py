@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 
 from followup.accounts import authenticate, end_sessions, login_locked
+from followup.advisor_calls.worklist import open_dc_calls
 from followup.cases import monitor
 from followup.web.auth import current_user, login_required, viewer
 from followup.web.context import db_session, runtime
@@ -73,5 +74,8 @@ def logout() -> Any:
 def home() -> Any:
     if not g.stores:
         abort(403)
-    numbers = monitor.monitor(db_session(), viewer(), runtime().clock.now())
-    return render_template("admin/home.html", m=numbers)
+    now = runtime().clock.now()
+    numbers = monitor.monitor(db_session(), viewer(), now)
+    # an advisor's first duty on opening the panel: their own 3-day calls (R11), above the monitor
+    dc_calls = open_dc_calls(db_session(), g.user, g.stores, now) if g.user.role == "advisor" else None
+    return render_template("admin/home.html", m=numbers, dc_calls=dc_calls)
