@@ -26,6 +26,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+# The rules' value types live with the rules (followup/rules/ stays pure); settings build them, and
+# they stay importable from here (``X as X`` marks the re-export) because many callers use them so.
+from followup.rules.values import BonusSettings as BonusSettings
+from followup.rules.values import ComplaintSettings as ComplaintSettings
+from followup.rules.values import ContactPolicy as ContactPolicy
+from followup.rules.values import Question as Question
+from followup.rules.values import SurveySettings as SurveySettings
+from followup.rules.values import Window as Window
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config" / "followup.toml"
 DEFAULT_SECRET_KEY = "dev-insecure-secret-key"
@@ -44,38 +53,6 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
-class Window:
-    """A daily window in store local time, start included, end excluded."""
-
-    start: time
-    end: time
-
-    def __str__(self) -> str:
-        return f"{self.start:%H:%M}-{self.end:%H:%M}"
-
-
-@dataclass(frozen=True)
-class ContactPolicy:
-    """The attempt policy of one store (RULES R1-R4)."""
-
-    calling_windows: tuple[Window, ...]
-    sms_hours: Window
-    first_call_delay: timedelta
-    min_gap: timedelta
-    min_gap_floor: timedelta
-    deadline: timedelta
-    max_call_attempts: int
-    sms_enabled: bool
-    sms_reply_timeout: timedelta
-    letter_reply_timeout: timedelta
-    transient_retry_first: timedelta
-    transient_give_up: timedelta
-    skip_holidays: bool
-    exclude_service_types: frozenset[str]
-    workdays: frozenset[str]
-
-
-@dataclass(frozen=True)
 class StoreSettings:
     """One dealership (门店) as configured."""
 
@@ -89,52 +66,6 @@ class StoreSettings:
     service_manager: str | None
     general_manager: str | None
     policy: ContactPolicy
-
-
-@dataclass(frozen=True)
-class Question:
-    """One survey question (RULES R5)."""
-
-    id: str
-    kind: str  # scale10 | yesno | text
-    weight: float
-    zh: str
-    en: str
-    optional: bool = False
-
-    def text(self, lang: str) -> str:
-        return self.en if lang == "en" else self.zh
-
-
-@dataclass(frozen=True)
-class SurveySettings:
-    questions: tuple[Question, ...]
-    overall_at_most: int = 6
-    fixed_right_no: bool = True
-    score_below: float = 60.0
-
-    def question(self, qid: str) -> Question:
-        for q in self.questions:
-            if q.id == qid:
-                return q
-        raise KeyError(qid)
-
-
-@dataclass(frozen=True)
-class BonusSettings:
-    min_responses: int
-    tiers: tuple[tuple[float, int], ...]  # ascending (threshold, CNY)
-    #: R9's statement: CNY per visit delivered in the month (接车台次)
-    per_visit_commission: int = 3
-    #: R9's 主动奖: (visits reached first in the month, CNY), ascending
-    first_to: tuple[tuple[int, int], ...] = ((100, 100), (200, 200), (300, 300), (400, 400), (500, 500))
-
-
-@dataclass(frozen=True)
-class ComplaintSettings:
-    ack_sla: timedelta
-    resurvey_delay: timedelta
-    max_resurveys: int
 
 
 @dataclass(frozen=True)

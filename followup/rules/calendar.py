@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import holidays as holidays_package
 
-from followup.settings import ContactPolicy, Window
+from followup.rules.values import ContactPolicy, Window
 
 #: how far ahead the search for an open window goes before giving up (a year and a bit)
 SEARCH_DAYS = 400

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from followup.settings import ComplaintSettings
+from followup.rules.values import ComplaintSettings
 
 #: level 3 (general manager) is the top: nothing escalates beyond it
 MAX_LEVEL = 3

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from followup.rules.calendar import HolidayCalendar, next_call_moment, next_sms_moment
-from followup.settings import ContactPolicy
+from followup.rules.values import ContactPolicy
 
 #: a call with one of these outcomes is a failed attempt (R3)
 FAILED_CALL_OUTCOMES = frozenset({"no_answer", "busy", "failed", "voicemail", "hung_up"})

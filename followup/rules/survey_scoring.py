@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from followup.settings import SurveySettings
+from followup.rules.values import SurveySettings
 
 
 def answer_points(kind: str, value: float | str | None) -> float | None:

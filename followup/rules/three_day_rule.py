@@ -29,7 +29,7 @@ from followup.rules.contact_policy import (
     CaseFacts,
     fallback_started,
 )
-from followup.settings import ContactPolicy
+from followup.rules.values import ContactPolicy
 
 #: ``ContactAttempt.reason`` of a row the dispatcher moved to a later window because no tick came
 #: while it was due (the worker was down or behind); its ``due_at`` is then the new, later time

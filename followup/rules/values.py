@@ -1,0 +1,95 @@
+"""The plain values the rules take: calling windows, a store's contact policy, the survey, the bonus
+tiers and the complaint timings.
+
+They are frozen dataclasses built from the standard library only, so that ``followup/rules/`` stays
+pure: ``followup.settings`` reads the configuration and builds them; the rules only read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time, timedelta
+
+
+@dataclass(frozen=True)
+class Window:
+    """A daily window in store local time, start included, end excluded."""
+
+    start: time
+    end: time
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+@dataclass(frozen=True)
+class ContactPolicy:
+    """The attempt policy of one store (RULES R1-R4)."""
+
+    calling_windows: tuple[Window, ...]
+    sms_hours: Window
+    first_call_delay: timedelta
+    min_gap: timedelta
+    min_gap_floor: timedelta
+    deadline: timedelta
+    max_call_attempts: int
+    sms_enabled: bool
+    sms_reply_timeout: timedelta
+    letter_reply_timeout: timedelta
+    transient_retry_first: timedelta
+    transient_give_up: timedelta
+    skip_holidays: bool
+    exclude_service_types: frozenset[str]
+    workdays: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Question:
+    """One survey question (RULES R5)."""
+
+    id: str
+    kind: str  # scale10 | yesno | text
+    weight: float
+    zh: str
+    en: str
+    optional: bool = False
+
+    def text(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+
+@dataclass(frozen=True)
+class SurveySettings:
+    """The survey's questions and what makes a response dissatisfied (RULES R5)."""
+
+    questions: tuple[Question, ...]
+    overall_at_most: int = 6
+    fixed_right_no: bool = True
+    score_below: float = 60.0
+
+    def question(self, qid: str) -> Question:
+        for q in self.questions:
+            if q.id == qid:
+                return q
+        raise KeyError(qid)
+
+
+@dataclass(frozen=True)
+class BonusSettings:
+    """The satisfaction bonus tiers and the advisor's monthly statement (RULES R9)."""
+
+    min_responses: int
+    tiers: tuple[tuple[float, int], ...]  # ascending (threshold, CNY)
+    #: R9's statement: CNY per visit delivered in the month (接车台次)
+    per_visit_commission: int = 3
+    #: R9's 主动奖: (visits reached first in the month, CNY), ascending
+    first_to: tuple[tuple[int, int], ...] = ((100, 100), (200, 200), (300, 300), (400, 400), (500, 500))
+
+
+@dataclass(frozen=True)
+class ComplaintSettings:
+    """The complaint loop's timings (RULES R7)."""
+
+    ack_sla: timedelta
+    resurvey_delay: timedelta
+    max_resurveys: int
