@@ -1,12 +1,13 @@
-"""Nothing secret or personal in the logs, whoever logs it.
+"""Nothing secret or personal in the logs, whoever logs it: the logging wiring.
 
 The ``twilio`` library logs every request URL at INFO (a reconciling lookup puts the customer's
 number in the query string) and ``urllib3`` logs the same URL at DEBUG; an exception from Twilio
 may quote the number too. Rather than trust every library, one log-record factory, installed once
 per process by :func:`install` (from ``build_runtime``), rewrites each record as it is made: phone
-numbers are masked like the API masks them (``138****8000``), and secrets are replaced by
-``[redacted]``: the configured ones (Twilio auth token, session key, webhook secrets) and anything
-shaped like one (``whsec_…`` secrets, ``fu_…`` API tokens, ``Bearer …`` headers).
+numbers are masked like the API masks them (``138****8000``, by
+:func:`followup.privacy.mask_log_phones`), and secrets are replaced by ``[redacted]``: the
+configured ones (Twilio auth token, session key, webhook secrets) and anything shaped like one
+(``whsec_…`` secrets, ``fu_…`` API tokens, ``Bearer …`` headers).
 """
 
 from __future__ import annotations
@@ -16,12 +17,10 @@ import re
 import threading
 from typing import Any
 
+from followup.privacy import mask_log_phones
 from followup.settings import Settings
 
 REDACTED = "[redacted]"
-#: a phone number as logs write it: E.164 (also URL-encoded, ``%2B86…``) or an 11-digit mobile,
-#: not part of a longer word (SIDs, hashes)
-_PHONE = re.compile(r"(?<![0-9A-Za-z])(?:\+|%2B)?(?:\d[ \-]?){10,14}\d(?![0-9A-Za-z])")
 _SHAPED = re.compile(r"whsec_[A-Za-z0-9+/=]+|\bfu_[A-Za-z0-9_\-]{16,}|(?i:bearer)\s+[A-Za-z0-9._~+/=\-]+")
 
 _secrets: set[str] = set()
@@ -29,18 +28,12 @@ _lock = threading.Lock()
 _installed = False
 
 
-def _mask(match: re.Match[str]) -> str:
-    digits = re.sub(r"\D", "", match.group(0).removeprefix("%2B"))
-    national = digits[2:] if digits.startswith("86") and len(digits) > 11 else digits
-    return national[:3] + "****" + national[-4:]
-
-
 def redact(text: str) -> str:
     """``text`` with every known secret, secret-shaped string and phone number hidden."""
     for secret in sorted(_secrets, key=len, reverse=True):
         text = text.replace(secret, REDACTED)
     text = _SHAPED.sub(REDACTED, text)
-    return _PHONE.sub(_mask, text)
+    return mask_log_phones(text)
 
 
 def install(settings: Settings) -> None:

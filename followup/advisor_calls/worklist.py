@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
-from followup.intake.phones import mask_phone
 from followup.models import Advisor, AdvisorCall, Customer, FollowupCase, Store, User, Visit
+from followup.privacy import mask_phone
 
 #: how long after its due time an unrecorded call is still offered
 LATE_LIMIT = timedelta(days=7)

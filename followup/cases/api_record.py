@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
-import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from followup.intake.phones import mask_phone
 from followup.models import (
     Advisor,
     Complaint,
@@ -22,26 +19,7 @@ from followup.models import (
     SurveyResponse,
     Visit,
 )
-
-_DIGIT_RUN = re.compile(r"\+?\d(?:[\s\-.()]?\d){6,}")
-
-
-def redact_phones(text: str, *, only_valid: bool = True) -> str:
-    """``text`` with every phone number in it masked (``138****8000``): for free text and messages.
-
-    Numbers are found with libphonenumber's matcher (region CN), as people write them in text.
-    Without ``only_valid`` (a message about a phone field), any other run of seven or more digits
-    keeps only its last four as well.
-    """
-    out, last = [], 0
-    for match in phonenumbers.PhoneNumberMatcher(text, "CN", leniency=phonenumbers.Leniency.VALID):
-        e164 = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
-        out += [text[last : match.start], mask_phone(e164) or "****"]
-        last = match.end
-    masked = "".join(out) + text[last:]
-    if only_valid:
-        return masked
-    return _DIGIT_RUN.sub(lambda m: "****" + re.sub(r"\D", "", m.group(0))[-4:], masked)
+from followup.privacy import mask_in_text, mask_phone
 
 
 def iso(value: datetime | None, tz: Any = None) -> str | None:
@@ -68,7 +46,7 @@ def _survey(session: Session, case_id: int, tz: Any) -> dict[str, Any] | None:
     answers: dict[str, Any] = {}
     for a in session.scalars(select(SurveyAnswer).where(SurveyAnswer.response_id == resp.id)):
         # free text: a customer may write a phone number, which never leaves unmasked
-        answers[a.question_id] = redact_phones(a.value_text) if a.value_num is None and a.value_text else a.value_num
+        answers[a.question_id] = mask_in_text(a.value_text) if a.value_num is None and a.value_text else a.value_num
     return {
         "channel": resp.channel,
         "completed_at": iso(resp.completed_at, tz),

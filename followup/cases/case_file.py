@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from followup.intake.phones import mask_phone
 from followup.models import (
     Advisor,
     AuditEntry,
@@ -30,6 +29,7 @@ from followup.models import (
     Vehicle,
     Visit,
 )
+from followup.privacy import mask_phone
 
 
 @dataclass(frozen=True)

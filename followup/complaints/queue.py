@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, case, select
 from sqlalchemy.orm import Session
 
-from followup.cases.api_record import redact_phones
 from followup.models import (
     Advisor,
     Complaint,
@@ -26,6 +25,7 @@ from followup.models import (
     User,
     Visit,
 )
+from followup.privacy import mask_in_text
 
 QUEUE_LIMIT = 500
 
@@ -125,7 +125,7 @@ def complaint_view(session: Session, complaint_id: int, store_codes: list[str], 
     if resp is not None:
         text = session.scalar(select(SurveyAnswer.value_text).where(
             SurveyAnswer.response_id == resp.id, SurveyAnswer.value_num.is_(None), SurveyAnswer.value_text.is_not(None)))
-        comment = redact_phones(text) if text else None
+        comment = mask_in_text(text) if text else None
     steps = [
         StepView(s.at.astimezone(zone), s.kind, s.level, s.by, s.note, s.cause, s.fix)
         for s in session.scalars(select(ComplaintStep).where(ComplaintStep.complaint_id == c.id)

@@ -9,7 +9,7 @@ from followup.intake.cells import SERVICE_TYPES
 from followup.intake.columns import CHINESE_HEADERS, FIELDS, HEADER_ALIASES, REQUIRED, normalise_header
 from followup.intake.encoding import detect_encoding
 from followup.intake.payload import API_FIELD_PATHS, api_visit_to_raw
-from followup.intake.phones import mask_phone, normalise_phone
+from followup.intake.phones import normalise_phone
 from followup.intake.records import RowError, UnusableFile, VisitRow
 from followup.intake.table import Table, open_table
 from followup.intake.times import parse_delivered_at
@@ -28,7 +28,6 @@ __all__ = [
     "VisitRow",
     "api_visit_to_raw",
     "detect_encoding",
-    "mask_phone",
     "normalise_header",
     "normalise_phone",
     "open_table",

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from followup.cases.api_record import redact_phones
 from followup.intake.payload import API_FIELD_PATHS, api_visit_to_raw, unknown_fields
 from followup.intake.records import RowError, VisitRow
 from followup.intake.validate import validate_row
 from followup.intake.visit_upsert import accept_visit
+from followup.privacy import mask_in_text
 from followup.runtime import sync_stores
 from followup.settings import Settings
 
@@ -99,7 +99,7 @@ def accept_api_visits(
             path = API_FIELD_PATHS.get(e.field, e.field)
             if _reported(path, raw.get(e.field) is not None, typed):
                 continue
-            message = redact_phones(e.reason, only_valid=False) if e.field in _PHONE_FIELDS else e.reason
+            message = mask_in_text(e.reason, only_valid=False) if e.field in _PHONE_FIELDS else e.reason
             errors.append(ApiError(index, path, message))
     if errors:
         return [], errors

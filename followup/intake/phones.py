@@ -1,7 +1,8 @@
-"""Mainland China phone numbers: normalising what people and spreadsheets write, and masking them.
+"""Mainland China phone numbers: normalising what people and spreadsheets write.
 
 Only numbers of the People's Republic of China (``+86``) are accepted: the service calls and texts
 customers of mainland dealerships. Parsing uses Google's ``phonenumbers`` metadata, region ``CN``.
+Masking a number for display is :func:`followup.privacy.mask_phone`.
 """
 
 from __future__ import annotations
@@ -90,26 +91,3 @@ def parse_mainland(text: str) -> tuple[str | None, str | None]:
         return None, None
     return phonenumbers.format_number(number, PhoneNumberFormat.E164), label
 
-
-def mask_phone(e164: str | None) -> str | None:
-    """Mask a number for display: ``+8613800135678`` → ``138****5678``; ``+8675526605049`` → ``0755****5049``.
-
-    Mobiles show the first 3 and last 4 digits of the national number; landlines their area code
-    (with the trunk ``0``) and last 4 digits. A value that does not parse still never leaks:
-    only its last 4 digits are shown.
-    """
-    if e164 is None:
-        return None
-    digits = "".join(ch for ch in str(e164) if ch.isdigit())
-    try:
-        number = phonenumbers.parse(str(e164), "CN")
-    except NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number(number):
-        return "****" + digits[-4:] if len(digits) > 4 else "****"
-    national = phonenumbers.national_significant_number(number)
-    if phonenumbers.number_type(number) == PhoneNumberType.MOBILE or number.country_code != 86:
-        return national[:3] + "****" + national[-4:]
-    area = phonenumbers.length_of_geographical_area_code(number)
-    prefix = "0" + national[:area] if area else national[:3]
-    return prefix + "****" + national[-4:]

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
-from followup.cases.api_record import redact_phones
 from followup.models import Advisor, ContactAttempt, FollowupCase, Store, SurveyAnswer, SurveyResponse, Visit
+from followup.privacy import mask_in_text
 from followup.reports.independent import counted, with_advisor
 from followup.settings import SurveySettings
 
@@ -151,7 +151,7 @@ def verbatims(session: Session, store: Store, start: datetime, end: datetime, *,
         .limit(limit)
     ).all()
     return [
-        Verbatim(at.astimezone(tz), ro, code, channel, score, satisfied, redact_phones(text))
+        Verbatim(at.astimezone(tz), ro, code, channel, score, satisfied, mask_in_text(text))
         for at, ro, code, channel, score, satisfied, text in rows
         if at is not None and text  # both guaranteed by the WHERE clause
     ]

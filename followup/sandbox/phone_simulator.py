@@ -23,8 +23,8 @@ from followup.channels.base import Contact, Sent
 from followup.engine import provider_callbacks as provider_status
 from followup.engine.dispatch import DispatchCounts, dispatch_one
 from followup.engine.planner import plan_case
-from followup.intake.phones import mask_phone
 from followup.models import ContactAttempt, Customer, FollowupCase, IvrCall, SmsMessage, Store, Visit
+from followup.privacy import mask_phone
 from followup.settings import Settings
 from followup.surveys import ivr_survey, sms_survey
 

@@ -14,9 +14,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from followup import audit
-from followup.intake.phones import mask_phone
 from followup.messages import render, sms_text
 from followup.models import ContactAttempt, Customer, FollowupCase, SmsMessage, Store, SurveyResponse, Visit
+from followup.privacy import mask_phone
 from followup.rules.sms_replies import keyword, parse_answer
 from followup.settings import Question, Settings
 from followup.surveys import progress

@@ -11,7 +11,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from followup.models import WebhookEvent
-from followup.webhooks.privacy import scrub
+from followup.privacy import scrub
 
 EVENT_TYPES = (
     "visit.imported",

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from phonenumbers import PhoneMetadata
 
 from followup.intake.phones import MOBILE, normalise_phone, parse_mainland
-from followup.webhooks.privacy import MIN_PHONE_DIGITS, mask_every_match, mask_in_text, scrub
+from followup.privacy import MIN_PHONE_DIGITS, mask_every_match, mask_in_text, scrub
 
 # --- the mobile fast path ------------------------------------------------------------------------
 

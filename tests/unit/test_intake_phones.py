@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from followup.intake import mask_phone, normalise_phone
+from followup.intake import normalise_phone
+from followup.privacy import mask_phone
 
 
 @pytest.mark.parametrize(
