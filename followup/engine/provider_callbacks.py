@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -79,18 +80,36 @@ def call_status(session: Session, settings: Settings, params: dict[str, str], no
     sid, status = params.get("CallSid", ""), params.get("CallStatus", "")
     if not sid or not status:
         return "ignored: no CallSid/CallStatus"
+    return _once(session, settings, "call", sid, status, params, now, attempt_id)
+
+
+def sms_status(session: Session, settings: Settings, params: dict[str, str], now: datetime,
+               attempt_id: int | None = None) -> str:
+    """Handle one SMS status callback; ``undelivered``/``failed`` sends the case on to the letter."""
+    sid = params.get("MessageSid") or params.get("SmsSid") or ""
+    status = params.get("MessageStatus") or params.get("SmsStatus") or ""
+    if not sid or not status:
+        return "ignored: no MessageSid/MessageStatus"
+    return _once(session, settings, "sms", sid, status, params, now, attempt_id)
+
+
+def _once(session: Session, settings: Settings, kind: str, sid: str, status: str, params: dict[str, str],
+          now: datetime, attempt_id: int | None) -> str:
+    """Apply a (SID, status) of a call or an SMS (``kind``) the first time it arrives; keep it when
+    no attempt of that kind has the SID yet."""
     a = session.scalar(select(ContactAttempt).where(ContactAttempt.provider_id == sid))
-    if a is None or a.channel != "call":
-        if not first_time(session, sid, status, "call", now, keep=params, attempt_id=attempt_id):
+    if a is None or a.channel != kind:
+        if not first_time(session, sid, status, kind, now, keep=params, attempt_id=attempt_id):
             return "duplicate"
         return "kept"  # no attempt has this SID yet: applied once one has (apply_kept)
-    if not first_time(session, sid, status, "call", now):
+    if not first_time(session, sid, status, kind, now):
         return "duplicate"
-    return _apply_call(session, settings, a, sid, status, params, now)
+    return _APPLY[kind](session, settings, a, sid, status, params, now)
 
 
 def _apply_call(session: Session, settings: Settings, a: ContactAttempt, sid: str, status: str,
                 params: dict[str, str], now: datetime) -> str:
+    """A call's status: a final one ends its attempt (:func:`~followup.engine.recording.finish_call`)."""
     if a.status == "done":
         return "already final"  # a late or reordered callback never moves a call backwards
     if status not in FINAL_STATUS_OUTCOMES:  # ringing, in-progress…: nothing to record but its arrival
@@ -125,25 +144,9 @@ def _apply_call(session: Session, settings: Settings, a: ContactAttempt, sid: st
     return outcome
 
 
-def sms_status(session: Session, settings: Settings, params: dict[str, str], now: datetime,
-               attempt_id: int | None = None) -> str:
-    """Handle one SMS status callback; ``undelivered``/``failed`` sends the case on to the letter."""
-    sid = params.get("MessageSid") or params.get("SmsSid") or ""
-    status = params.get("MessageStatus") or params.get("SmsStatus") or ""
-    if not sid or not status:
-        return "ignored: no MessageSid/MessageStatus"
-    a = session.scalar(select(ContactAttempt).where(ContactAttempt.provider_id == sid))
-    if a is None or a.channel != "sms":
-        if not first_time(session, sid, status, "sms", now, keep=params, attempt_id=attempt_id):
-            return "duplicate"
-        return "kept"
-    if not first_time(session, sid, status, "sms", now):
-        return "duplicate"
-    return _apply_sms(session, a, sid, status, params, now)
-
-
-def _apply_sms(session: Session, a: ContactAttempt, sid: str, status: str, params: dict[str, str],
-               now: datetime) -> str:
+def _apply_sms(session: Session, settings: Settings, a: ContactAttempt, sid: str, status: str,
+               params: dict[str, str], now: datetime) -> str:
+    """An SMS's status, only forward; undelivered/failed sends the case on to the letter (R4)."""
     current = SMS_RANK.get(a.outcome or "", 0)
     if SMS_RANK.get(status, -1) <= current or current >= SMS_RANK["delivered"]:
         return "stale"  # never backwards, and a final status is final
@@ -166,6 +169,13 @@ def _apply_sms(session: Session, a: ContactAttempt, sid: str, status: str, param
     return status
 
 
+#: what a status of each kind of contact changes, once its attempt is known
+_APPLY: dict[str, Callable[[Session, Settings, ContactAttempt, str, str, dict[str, str], datetime], str]] = {
+    "call": _apply_call,
+    "sms": _apply_sms,
+}
+
+
 def apply_kept(session: Session, settings: Settings, now: datetime, *, limit: int = 500) -> int:
     """Apply every kept callback whose SID an attempt now carries, oldest first; how many.
 
@@ -182,10 +192,8 @@ def apply_kept(session: Session, settings: Settings, now: datetime, *, limit: in
     for cb, a in rows:
         cb.pending = False
         params = json.loads(cb.params or "{}")
-        if cb.kind == "call" and a.channel == "call":
-            result = _apply_call(session, settings, a, cb.sid, cb.status, params, now)
-        elif cb.kind == "sms" and a.channel == "sms":
-            result = _apply_sms(session, a, cb.sid, cb.status, params, now)
+        if cb.kind == a.channel and cb.kind in _APPLY:
+            result = _APPLY[cb.kind](session, settings, a, cb.sid, cb.status, params, now)
         else:
             result = "not a match"
         log.info("kept %s callback %s %s applied: %s", cb.kind, cb.sid, cb.status, result)
