@@ -15,14 +15,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-from followup.channels.base import Contact, Sent
+from followup.channels.base import Contact, GroupRecorded, Reconcilable, Sent
 from followup.channels.sandbox import silent
 from followup.engine.tick import run_tick
 
 from .common import NOW, runtime_for
 
 
-class RecordingChannel:
+class RecordingChannel(GroupRecorded, Reconcilable):
     """The sandbox's silent customers, with every send appended to a file.
 
     The files of all workers in one directory play the provider's own log: :meth:`lookup`

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,7 +25,8 @@ from followup.models import PacingSlot
 class Pacer:
     """Hands out send slots at ``rate`` per second per key; waits briefly, never long."""
 
-    engine: Engine
+    #: the database holding the slots (a session's bind: an engine, or a connection in tests)
+    engine: Engine | Connection
     #: the longest a single send waits for its slot before its row is left for the next tick
     max_wait: float = 1.5
     wall: Callable[[], float] = time.time

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
-from followup.channels.base import Channel, Contact, Sent
+from followup.channels.base import Channel, Contact, Paced, Reconcilable, Routed, Sent
 from followup.channels.letters import LetterQueue
 from followup.channels.sandbox import DemoCustomers, SandboxChannel, silent
 from followup.settings import Settings
 
 
-class TwilioChannels:
+class TwilioChannels(Paced, Routed, Reconcilable):
     """Twilio mode: calls go to the IVR, SMS to Twilio Messaging, letters to the daily batch.
 
-    The dispatcher asks :meth:`admit` before each send: calls are paced per account, SMS per
-    sender, through the database the dispatcher works in (shared by every worker).
+    :class:`~followup.channels.base.Paced`: the dispatcher asks :meth:`admit` before each send:
+    calls are paced per account, SMS per sender, through the database the dispatcher works in
+    (shared by every worker). :class:`~followup.channels.base.Routed`: :meth:`route` names the
+    provider channel recorded as having made the contact. :class:`~followup.channels.base.Reconcilable`:
+    :meth:`lookup` asks Twilio after a crash.
     """
 
     name = "twilio"
@@ -39,6 +42,7 @@ class TwilioChannels:
         self.pacers: dict[int, Pacer] = {}
 
     def route(self, contact: Contact) -> Channel:
+        """The voice channel for a call, the SMS channel for an SMS, the letter queue for a letter."""
         if contact.channel == "call":
             return self.voice
         return self.sms if contact.channel == "sms" else self.letters
@@ -51,7 +55,7 @@ class TwilioChannels:
             return f"sms:{tw.from_number}", tw.sms_per_second
         return None
 
-    def admit(self, contact: Contact, engine: Engine, budget: float) -> tuple[bool, float]:
+    def admit(self, contact: Contact, engine: Engine | Connection, budget: float) -> tuple[bool, float]:
         """May ``contact`` go now? Waits at most a moment, and never beyond ``budget`` seconds.
 
         Returns (admitted, seconds waited); a refused contact is left for the next tick.
@@ -69,7 +73,7 @@ class TwilioChannels:
 
     def lookup(self, contact: Contact, since: datetime) -> Sent | None:
         """After a worker died mid-send: the call or SMS Twilio has for this contact, if any
-        (:class:`~followup.engine.leases.Reconcilable`). A letter only ever queued: None."""
+        (:class:`~followup.channels.base.Reconcilable`). A letter only ever queued: None."""
         route = self.route(contact)
         if route is self.voice:
             return self.voice.lookup(contact, since)

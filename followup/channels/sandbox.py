@@ -14,7 +14,7 @@ import random
 from collections.abc import Callable
 from datetime import datetime
 
-from followup.channels.base import Contact, Sent
+from followup.channels.base import Contact, GroupRecorded, Sent
 
 Behaviour = Callable[[Contact, datetime], Sent]
 
@@ -67,7 +67,7 @@ class DemoCustomers:
         return Sent(pid, outcome="queued")
 
 
-class SandboxChannel:
+class SandboxChannel(GroupRecorded):
     """Records every contact in :attr:`sent`; the behaviour plays the customer."""
 
     name = "sandbox"

@@ -9,7 +9,7 @@
   that number are listed; one created since the send began is the one we made (:func:`oldest_since`).
 * **The retry of such a failure** looks again first (in the same worker process): a call Twilio
   created only after our first look is found then, not placed a second time (:class:`Unconfirmed`).
-* **After a crash** the same lookup answers :class:`~followup.engine.leases.Reconcilable`.
+* **After a crash** the same lookup answers :class:`~followup.channels.base.Reconcilable`.
 
 The list answers do not carry our callback URLs, so a call is recognised by its number, our
 caller ID, ``direction = outbound-api`` (not a TwiML reply) and its creation time.
@@ -24,7 +24,7 @@ from typing import Any
 
 from twilio.rest import Client
 
-from followup.channels.base import Contact, PermanentError, Sent, TransientError
+from followup.channels.base import Contact, PermanentError, Reconcilable, Sent, TransientError
 from followup.channels.twilio_errors import classify, is_rate_limited
 from followup.channels.twilio_http import BaseUrlHttpClient
 from followup.settings import Settings
@@ -115,7 +115,7 @@ class Unconfirmed:
         return sent
 
 
-class TwilioSender:
+class TwilioSender(Reconcilable):
     """What the call and the SMS sender share: the client, the attempts left unconfirmed, sending
     once and looking up what we sent. A sender says how to create its call or SMS and where to look
     (:meth:`lookup`)."""

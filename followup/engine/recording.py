@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from followup import audit
-from followup.channels.base import Channel, Contact, Sent
+from followup.channels.base import Channel, Contact, Routed, Sent
 from followup.models import ContactAttempt, Customer, FollowupCase, SmsMessage
 from followup.settings import Settings
 from followup.surveys.responses import record_survey
@@ -25,8 +25,7 @@ STATE_OF_CHANNEL = {"call": "calling", "sms": "sms_survey", "letter": "letter_qu
 
 def maker_of(channel: Channel, contact: Contact) -> str:
     """Who made the contact: the routed provider channel's name (``ivr``, ``sms``) or the channel's."""
-    route = getattr(channel, "route", None)
-    return str(route(contact).name) if route is not None else channel.name
+    return channel.route(contact).name if isinstance(channel, Routed) else channel.name
 
 
 def record_sent(session: Session, a: ContactAttempt, case: FollowupCase, customer: Customer, sent: Sent,
