@@ -10,25 +10,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
 
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from followup import audit
 from followup.campaigns import post_service
 from followup.cases.lifecycle import close_case
 from followup.engine.facts import attempt_facts, case_facts
+from followup.engine.loading import load_cases
 from followup.id_sets import among
-from followup.models import ContactAttempt, Customer, FollowupCase, Store, SurveyResponse, Visit
+from followup.models import ContactAttempt, Customer, FollowupCase, SurveyResponse, Visit
 from followup.rules.contact_policy import AttemptFacts, CaseFacts, Decision
 from followup.rules.three_day_rule import three_day_rule
 from followup.settings import Settings
 from followup.webhooks.outbox import emit
-
-#: a table with an integer ``id`` (visits, customers, stores)
-M = TypeVar("M", Visit, Customer, Store)
-
 
 
 @dataclass(frozen=True)
@@ -48,28 +44,13 @@ def load_context(session: Session, case: FollowupCase) -> CaseContext:
     return load_contexts(session, [case])[case.id]
 
 
-def _by_id(session: Session, model: type[M], ids: set[int]) -> dict[int, M]:
-    """Rows by id: those the session holds (and has not expired) as they are, the rest in one query."""
-    found: dict[int, M] = {}
-    for ident in ids:
-        obj = session.identity_map.get(session.identity_key(model, ident))
-        if obj is not None and not inspect(obj).expired_attributes:
-            found[ident] = obj
-    missing = ids - found.keys()
-    if missing:
-        found.update((obj.id, obj) for obj in session.scalars(select(model).where(among(session, model.id, missing))))
-    return found
-
-
 def load_contexts(session: Session, cases: Sequence[FollowupCase]) -> dict[int, CaseContext]:
     """The contexts of many cases with one query per table (a tick plans hundreds at once)."""
     if not cases:
         return {}
     case_ids = [c.id for c in cases]
     # After a send the visits and customers are in the session already: only the others are read.
-    visits = _by_id(session, Visit, {c.visit_id for c in cases})
-    customers = _by_id(session, Customer, {v.customer_id for v in visits.values()})
-    codes = {sid: store.code for sid, store in _by_id(session, Store, {c.store_id for c in cases}).items()}
+    parts = load_cases(session, cases)
     rows: dict[int, list[ContactAttempt]] = {cid: [] for cid in case_ids}
     for a in session.scalars(select(ContactAttempt).where(among(session, ContactAttempt.case_id, case_ids))
                              .order_by(ContactAttempt.id)):
@@ -78,11 +59,10 @@ def load_contexts(session: Session, cases: Sequence[FollowupCase]) -> dict[int, 
         among(session, SurveyResponse.case_id, case_ids), SurveyResponse.status == "completed")))
     out = {}
     for case in cases:
-        visit = visits[case.visit_id]
-        customer = customers[visit.customer_id]
+        p = parts[case.id]
         history_rows = rows[case.id]
-        facts = case_facts(case, visit, customer, case.id in reached)
-        out[case.id] = CaseContext(case, visit, customer, codes.get(case.store_id, ""), history_rows, facts,
+        facts = case_facts(case, p.visit, p.customer, case.id in reached)
+        out[case.id] = CaseContext(case, p.visit, p.customer, p.store_code, history_rows, facts,
                                    attempt_facts(history_rows))
     return out
 
