@@ -17,7 +17,7 @@ import secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -25,6 +25,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from followup.rules.official_calendar import CalendarYear, HolidayBlock, HolidayCalendar
 
 # The rules' value types live with the rules (followup/rules/ stays pure); settings build them, and
 # they stay importable from here (``X as X`` marks the re-export) because many callers use them so.
@@ -117,6 +119,9 @@ class Settings:
     sandbox_customers: str = "silent"
     config_path: Path = DEFAULT_CONFIG
     letters: LetterSettings = field(default_factory=LetterSettings)
+    #: the official holiday calendar (国家法定节假日放假安排, R2), read from ``app.holiday_calendar``
+    holiday_calendar: HolidayCalendar = field(default_factory=HolidayCalendar)
+    holiday_calendar_file: Path = ROOT / "config" / "holidays_cn.toml"
 
     def store(self, code: str) -> StoreSettings:
         return self.stores[code]
@@ -167,7 +172,7 @@ def _get(table: Mapping[str, Any], name: str, key: str, kind: type | tuple[type,
     return value
 
 
-def build_policy(table: Mapping[str, Any], prefix: str) -> ContactPolicy:
+def build_policy(table: Mapping[str, Any], prefix: str, calendar: HolidayCalendar | None = None) -> ContactPolicy:
     def k(name: str) -> str:
         return f"{prefix}.{name}"
 
@@ -189,6 +194,10 @@ def build_policy(table: Mapping[str, Any], prefix: str) -> ContactPolicy:
     for s in excluded:
         if s not in SERVICE_TYPES:
             raise ConfigError(k("exclude_service_types"), f"unknown service type {s!r}")
+    workdays = _workdays(table.get("workdays", []), k("workdays"))
+    closed_days = _workdays(table.get("closed_days", []), k("closed_days"))  # R2: the store's own
+    if workdays & closed_days:
+        raise ConfigError(k("closed_days"), f"listed as workdays too: {', '.join(sorted(workdays & closed_days))}")
     return ContactPolicy(
         calling_windows=windows,
         sms_hours=parse_window(_get(table, "sms_hours", k("sms_hours"), str), k("sms_hours")),
@@ -204,20 +213,90 @@ def build_policy(table: Mapping[str, Any], prefix: str) -> ContactPolicy:
         transient_give_up=parse_duration(table.get("transient_give_up"), k("transient_give_up")),
         skip_holidays=_get(table, "skip_holidays", k("skip_holidays"), bool),
         exclude_service_types=frozenset(excluded),
-        workdays=_workdays(table.get("workdays", []), k("workdays")),
+        workdays=workdays,
+        closed_days=closed_days,
+        holiday_calendar=calendar or HolidayCalendar(),
     )
 
 
 def _workdays(value: object, key: str) -> frozenset[str]:
     if not isinstance(value, list):
         raise ConfigError(key, f"expected a list of dates (YYYY-MM-DD), got {value!r}")
-    days = []
-    for d in value:
+    return frozenset(_day(d, key).isoformat() for d in value)
+
+
+def _day(value: object, key: str) -> date:
+    """A date written ``"2026-10-01"`` or as a TOML date ``2026-10-01`` (not a date and time)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         try:
-            days.append(d.isoformat() if isinstance(d, date) else date.fromisoformat(str(d)).isoformat())
+            return date.fromisoformat(value)
         except ValueError:
-            raise ConfigError(key, f"not a date (YYYY-MM-DD): {d!r}") from None
-    return frozenset(days)
+            pass
+    raise ConfigError(key, f"not a date (YYYY-MM-DD): {value!r}")
+
+
+def _holiday_calendar(path: Path) -> HolidayCalendar:
+    """The official holiday calendar file (``app.holiday_calendar``, default ``holidays_cn.toml`` beside
+    the configuration): one table per year with its ``blocks`` and make-up ``workdays`` (R2). Errors
+    name the entry as ``<file name>.<year>.blocks[i].<field>``."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError("app.holiday_calendar", f"file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("app.holiday_calendar", f"{path} is not valid TOML: {exc}") from None
+    years: list[CalendarYear] = []
+    keyed: list[tuple[HolidayBlock, str]] = []
+    for name, table in raw.items():
+        key = f"{path.stem}.{name}"
+        if not re.fullmatch(r"(19|20|21)\d\d", name):
+            raise ConfigError(key, "each table is one year, e.g. [2026]")
+        if not isinstance(table, Mapping):
+            raise ConfigError(key, "expected a table with blocks and workdays")
+        year, blocks = int(name), []
+        for i, entry in enumerate(_get(table, "blocks", f"{key}.blocks", list)):
+            block = _holiday_block(entry, year, f"{key}.blocks[{i}]")
+            blocks.append(block)
+            keyed.append((block, f"{key}.blocks[{i}]"))
+        workdays = tuple(sorted(_near(_day(d, f"{key}.workdays"), year, f"{key}.workdays")
+                                for d in _get(table, "workdays", f"{key}.workdays", list)))
+        for d in workdays:
+            inside = next((b for b in blocks if d in b), None)
+            if inside is not None:
+                raise ConfigError(f"{key}.workdays", f"{d} is inside the block {inside.name} "
+                                  f"({inside.first} to {inside.last}): a make-up workday is not a holiday")
+        years.append(CalendarYear(
+            year=year, blocks=tuple(sorted(blocks, key=lambda b: b.first)), workdays=workdays,
+            source=str(table.get("source", "")),
+            provisional=_get({"provisional": False, **table}, "provisional", f"{key}.provisional", bool),
+        ))
+    keyed.sort(key=lambda bk: bk[0].first)
+    for (a, _), (b, key) in zip(keyed, keyed[1:], strict=False):
+        if b.first <= a.last:
+            raise ConfigError(key, f"{b.name} ({b.first} to {b.last}) overlaps {a.name} ({a.first} to {a.last})")
+    return HolidayCalendar(tuple(sorted(years, key=lambda y: y.year)))
+
+
+def _near(day: date, year: int, key: str) -> date:
+    if abs(day.year - year) > 1:
+        raise ConfigError(key, f"{day} is listed under {year}: a typo in the year?")
+    return day
+
+
+def _holiday_block(entry: object, year: int, key: str) -> HolidayBlock:
+    if not isinstance(entry, Mapping):
+        raise ConfigError(key, 'expected { name = "国庆节", name_en = "National Day", first = "YYYY-MM-DD", '
+                          'last = "YYYY-MM-DD" }')
+    name = _get(entry, "name", f"{key}.name", str)
+    first = _near(_day(_get(entry, "first", f"{key}.first", (str, date)), f"{key}.first"), year, f"{key}.first")
+    last = _near(_day(_get(entry, "last", f"{key}.last", (str, date)), f"{key}.last"), year, f"{key}.last")
+    if last < first:
+        raise ConfigError(f"{key}.last", f"{last} is before the first day {first}")
+    if (last - first).days > 31:
+        raise ConfigError(f"{key}.last", f"a block of {(last - first).days + 1} days: a typo in a date?")
+    return HolidayBlock(name, str(entry.get("name_en", name)), first, last)
 
 
 def _table(raw: Mapping[str, Any], name: str, key: str) -> Mapping[str, Any]:
@@ -235,7 +314,7 @@ def _zone(name: object, key: str) -> ZoneInfo:
         raise ConfigError(key, f"unknown time zone {name!r}") from None
 
 
-def _stores(raw: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, StoreSettings]:
+def _stores(raw: Mapping[str, Any], defaults: Mapping[str, Any], calendar: HolidayCalendar) -> dict[str, StoreSettings]:
     stores: dict[str, StoreSettings] = {}
     if not raw:
         raise ConfigError("stores", "at least one store is needed")
@@ -256,7 +335,7 @@ def _stores(raw: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, St
             sms_signature=str(table.get("sms_signature", table["name"])),
             service_manager=table.get("service_manager"),
             general_manager=table.get("general_manager"),
-            policy=build_policy({**defaults, **overrides}, f"{p}.policy" if overrides else "policy"),
+            policy=build_policy({**defaults, **overrides}, f"{p}.policy" if overrides else "policy", calendar),
         )
     return stores
 
@@ -467,6 +546,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if lang not in ("zh", "en"):
         raise ConfigError("app.default_language", f"must be zh or en, got {lang!r}")
     policy_defaults = _table(raw, "policy", "policy")
+    calendar_file = path.parent / str(app.get("holiday_calendar", "holidays_cn.toml"))
+    holiday_calendar = _holiday_calendar(calendar_file)
     bonus = _table(raw, "bonus", "bonus")
     tiers = tuple(_tier(t) for t in _get(bonus, "tiers", "bonus.tiers", list))
     if list(tiers) != sorted(tiers):
@@ -492,7 +573,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         public_base_url=public,
         test_clock=test_clock,
         default_language=lang,
-        stores=MappingProxyType(_stores(_table(raw, "stores", "stores"), policy_defaults)),
+        stores=MappingProxyType(_stores(_table(raw, "stores", "stores"), policy_defaults, holiday_calendar)),
         survey=_survey(path.parent / str(app.get("survey_file", "survey.toml"))),
         bonus=_bonus(bonus, tiers),
         complaints=ComplaintSettings(
@@ -515,6 +596,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         config_path=path,
         letters=_letters(_table(raw, "letters", "letters")),
         sandbox_customers=_sandbox_customers(env_vars.get("FOLLOWUP_SANDBOX_CUSTOMERS", "silent")),
+        holiday_calendar=holiday_calendar,
+        holiday_calendar_file=calendar_file,
     )
 
 

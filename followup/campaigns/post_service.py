@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from followup.rules.calendar import default_calendar
+from followup.rules.calendar import case_deadline
 from followup.rules.contact_policy import AttemptFacts, CaseFacts, Decision, plan_next_contact
 from followup.settings import StoreSettings
 
@@ -34,10 +34,17 @@ def opens_case(service_type: str, store: StoreSettings) -> bool:
     return service_type not in store.policy.exclude_service_types
 
 
+def deadline_for(delivered_at: datetime, store: StoreSettings) -> datetime:
+    """R1/R2: the case's deadline, ``D + 72h`` moved out by the closed days between them (holiday
+    blocks with ``skip_holidays``, the store's own closed days). Intake and re-import both use it."""
+    return case_deadline(delivered_at, store.policy, store.timezone)
+
+
 def case_opening(delivered_at: datetime, store: StoreSettings, now: datetime) -> CaseOpening:
-    """R1: ``deadline = D + 72h``; a visit imported after its deadline is ``breached``/``late_intake``
-    at once and goes straight to the fallback (the customer is still followed up)."""
-    deadline = delivered_at + store.policy.deadline
+    """R1: ``deadline = D + 72h``, moved out by the store's closed days (R2); a visit imported after its
+    deadline is ``breached``/``late_intake`` at once and goes straight to the fallback (the customer
+    is still followed up)."""
+    deadline = deadline_for(delivered_at, store)
     if now >= deadline:
         return CaseOpening(deadline, "breached", "late_intake", now)
     return CaseOpening(deadline, "pending", None, None)
@@ -45,5 +52,4 @@ def case_opening(delivered_at: datetime, store: StoreSettings, now: datetime) ->
 
 def next_step(facts: CaseFacts, history: list[AttemptFacts], now: datetime, store: StoreSettings) -> Decision:
     """R3/R4: the next contact, a close or a wait, from the store's policy and calendar."""
-    holidays = default_calendar() if store.policy.skip_holidays else None
-    return plan_next_contact(facts, history, now, store.policy, store.timezone, holidays=holidays)
+    return plan_next_contact(facts, history, now, store.policy, store.timezone)

@@ -18,7 +18,7 @@ from followup.cases.lifecycle import close_case
 from followup.complaints.assignment import assignee_for
 from followup.complaints.steps import record_step, store_of
 from followup.models import Complaint, ContactAttempt, Customer, FollowupCase, SurveyResponse, Visit
-from followup.rules.calendar import default_calendar, next_call_moment, next_sms_moment
+from followup.rules.calendar import next_call_moment, next_sms_moment
 from followup.rules.complaint_levels import level_above
 from followup.settings import Settings
 
@@ -43,10 +43,9 @@ def plan_resurvey(session: Session, complaint: Complaint, settings: Settings, no
     elif mobile_ok and not (customer.no_sms or customer.sms_opted_out) and policy.sms_enabled:
         channel, destination, due = "sms", customer.mobile, next_sms_moment(at, policy, store.timezone)
     elif not customer.do_not_call and (mobile_ok or (customer.phone and not customer.phone_bad)):
-        holidays = default_calendar() if policy.skip_holidays else None
         channel = "call"
         destination = customer.mobile if mobile_ok else customer.phone
-        due = next_call_moment(at, policy, store.timezone, holidays=holidays)
+        due = next_call_moment(at, policy, store.timezone)
     else:
         channel = None
     if channel is None:

@@ -24,7 +24,6 @@ from followup.id_sets import among
 from followup.messages import render, sms_text
 from followup.models import ContactAttempt, Customer, FollowupCase, Store, Visit
 from followup.rules.calendar import (
-    default_calendar,
     in_call_window,
     in_sms_hours,
     next_call_moment,
@@ -94,11 +93,12 @@ def _sms_body(store: StoreSettings, kind: str, customer: Customer, visit: Visit,
 
 def _still_in_window(a: ContactAttempt, store: StoreSettings, now: datetime) -> datetime | None:
     """None when the row may go now; else the next moment it may (a late tick, an outage)."""
-    hol = default_calendar() if store.policy.skip_holidays else None
-    if a.channel == "call" and not in_call_window(now, store.policy, store.timezone, holidays=hol):
-        return next_call_moment(now, store.policy, store.timezone, holidays=hol)
-    if a.channel == "sms" and not in_sms_hours(now, store.policy, store.timezone):
-        return next_sms_moment(now, store.policy, store.timezone)
+    # R2: calls and survey SMS wait out closed days (holiday blocks, the store's own); other SMS only the hours
+    survey = a.kind in SURVEY_SMS_KINDS
+    if a.channel == "call" and not in_call_window(now, store.policy, store.timezone):
+        return next_call_moment(now, store.policy, store.timezone)
+    if a.channel == "sms" and not in_sms_hours(now, store.policy, store.timezone, survey=survey):
+        return next_sms_moment(now, store.policy, store.timezone, survey=survey)
     return None
 
 
@@ -246,7 +246,7 @@ def _transient(session: Session, a: ContactAttempt, case: FollowupCase, store: S
     if a.channel == "call":
         at = next_call_moment(at, policy, store.timezone)
     elif a.channel == "sms":
-        at = next_sms_moment(at, policy, store.timezone)
+        at = next_sms_moment(at, policy, store.timezone, survey=a.kind in SURVEY_SMS_KINDS)
     a.status, a.due_at = "planned", at
     counts.retried += 1
 

@@ -285,7 +285,7 @@ def accept_visits(
         elif case is not None:
             case.advisor_id = visit.advisor_id
             if old_delivered is not None and old_delivered != row.delivered_at and case.three_day_rule == "pending":
-                case.deadline_at = row.delivered_at + store.policy.deadline
+                case.deadline_at = post_service.deadline_for(row.delivered_at, store)  # R1/R2: the same deadline
         cases.append(case)
     _insert(session, FollowupCase, batch.new_cases, ("visit_id",))
     session.flush()  # stored visits, vehicles and cases the batch changed

@@ -1,4 +1,12 @@
-"""Calling windows and SMS hours in the store's local time (RULES R2).
+"""Calling windows, SMS hours, closed days and the three-day deadline in the store's local time
+(RULES R1, R2).
+
+A **closed day** is a local date with no calls and no survey SMS, that does not count toward the
+three days: a day of an official holiday block when the store has ``skip_holidays`` (weekend days
+inside the block included; make-up workdays are ordinary days), unless the store lists it in its
+``workdays``; and any of the store's own ``closed_days``. Everything comes in as values: the
+policy carries the official calendar (:class:`~followup.rules.official_calendar.HolidayCalendar`)
+that settings read from ``config/holidays_cn.toml``.
 
 Everything here is pure: instants come in as aware datetimes, go out as aware UTC datetimes, and
 the arithmetic happens on the store's local wall clock, localised with :class:`~zoneinfo.ZoneInfo`.
@@ -13,13 +21,12 @@ the arithmetic happens on the store's local wall clock, localised with :class:`~
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays as holidays_package
-
+from followup.rules.official_calendar import HolidayCalendar
 from followup.rules.values import ContactPolicy, Window
 
 #: how far ahead the search for an open window goes before giving up (a year and a bit)
@@ -27,57 +34,45 @@ SEARCH_DAYS = 400
 
 DayOpen = Callable[[date], bool]
 
-
-class HolidayCalendar:
-    """Statutory holidays of one country (default China), with make-up workdays (调休) forced open.
-
-    Years are built lazily by the ``holidays`` package, one at a time, the first time a date of
-    that year is asked about.
-    """
-
-    def __init__(self, country: str = "CN", *, workdays: Iterable[date | str] = ()) -> None:
-        self.country = country
-        self.workdays: frozenset[date] = frozenset(_as_date(d) for d in workdays)
-        self._years: dict[int, holidays_package.HolidayBase] = {}
-
-    def is_holiday(self, day: date) -> bool:
-        """True when ``day`` is a statutory holiday that is not overridden as a workday."""
-        if day in self.workdays:
-            return False
-        return day in self._year(day.year)
-
-    def name(self, day: date) -> str | None:
-        """The holiday's name as the package spells it, or None."""
-        return None if day in self.workdays else self._year(day.year).get(day)
-
-    def _year(self, year: int) -> holidays_package.HolidayBase:
-        if year not in self._years:
-            self._years[year] = holidays_package.country_holidays(self.country, years=year)
-        return self._years[year]
+__all__ = [
+    "HolidayCalendar",
+    "case_deadline",
+    "closed_day",
+    "in_call_window",
+    "in_sms_hours",
+    "next_call_moment",
+    "next_moment_in",
+    "next_sms_moment",
+]
 
 
-@lru_cache(maxsize=8)
-def default_calendar(country: str = "CN") -> HolidayCalendar:
-    """One shared calendar per country, for callers that do not bring their own."""
-    return HolidayCalendar(country)
+@lru_cache(maxsize=256)
+def _dates(days: frozenset[str]) -> frozenset[date]:
+    # the policy keeps ISO strings; a frozenset caches its hash, so this lookup is cheap
+    return frozenset(date.fromisoformat(d) for d in days)
 
 
-@lru_cache(maxsize=64)
-def _workday_dates(workdays: frozenset[str]) -> frozenset[date]:
-    return frozenset(_as_date(d) for d in workdays)
-
-
-def _as_date(value: date | str) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
-
-
-def _call_days(policy: ContactPolicy, calendar: HolidayCalendar | None) -> DayOpen:
-    """Which local dates allow calls: every day, or every non-holiday with ``skip_holidays``."""
+def _is_closed(policy: ContactPolicy) -> DayOpen:
+    """``day -> closed?`` for one store (see the module's docstring)."""
+    own = _dates(policy.closed_days)
     if not policy.skip_holidays:
-        return lambda day: True
-    cal = calendar or default_calendar()
-    forced_open = _workday_dates(policy.workdays)
-    return lambda day: day in forced_open or not cal.is_holiday(day)
+        return own.__contains__
+    opened, calendar = _dates(policy.workdays), policy.holiday_calendar
+    return lambda day: day in own or (day not in opened and calendar.is_holiday(day))
+
+
+def closed_day(day: date, policy: ContactPolicy) -> bool:
+    """R2: no calls and no survey SMS on this local date, and it does not count toward the three days."""
+    return _is_closed(policy)(day)
+
+
+def _open_days(policy: ContactPolicy) -> DayOpen:
+    is_closed = _is_closed(policy)
+    return lambda day: not is_closed(day)
+
+
+def _every_day(day: date) -> bool:
+    return True
 
 
 def _contains(window: Window, clock: time) -> bool:
@@ -115,31 +110,49 @@ def next_moment_in(at: datetime, windows: Sequence[Window], tz: ZoneInfo, day_op
     raise ValueError(f"no open window within {SEARCH_DAYS} days of {at.isoformat()}")
 
 
-def in_call_window(
-    at: datetime, policy: ContactPolicy, tz: ZoneInfo, *, holidays: HolidayCalendar | None = None
-) -> bool:
-    """Whether a call may be placed at ``at`` (R2: start included, end excluded)."""
+def in_call_window(at: datetime, policy: ContactPolicy, tz: ZoneInfo) -> bool:
+    """Whether a call may be placed at ``at``: inside a calling window (start included, end
+    excluded) on a day that is not closed (R2)."""
     _require_aware(at)
-    return _inside(at, policy.calling_windows, tz, _call_days(policy, holidays))
+    return _inside(at, policy.calling_windows, tz, _open_days(policy))
 
 
-def in_sms_hours(at: datetime, policy: ContactPolicy, tz: ZoneInfo) -> bool:
-    """Whether an SMS may be sent at ``at`` (R2; holidays do not matter for SMS)."""
+def next_call_moment(at: datetime, policy: ContactPolicy, tz: ZoneInfo) -> datetime:
+    """The first calling-window instant at or after ``at`` on a day that is not closed, in UTC."""
+    return next_moment_in(at, policy.calling_windows, tz, _open_days(policy))
+
+
+def in_sms_hours(at: datetime, policy: ContactPolicy, tz: ZoneInfo, *, survey: bool = True) -> bool:
+    """Whether an SMS planned for ``at`` may go: inside SMS hours, and for a survey SMS (the survey,
+    its reminder, a re-survey) not on a closed day (R2). Replies to a customer's own message never
+    ask: they are sent at once, whatever the hour."""
     _require_aware(at)
-    return _inside(at, (policy.sms_hours,), tz, lambda day: True)
+    return _inside(at, (policy.sms_hours,), tz, _open_days(policy) if survey else _every_day)
 
 
-def next_call_moment(
-    at: datetime, policy: ContactPolicy, tz: ZoneInfo, *, holidays: HolidayCalendar | None = None
-) -> datetime:
-    """The first calling-window instant at or after ``at``, in UTC.
+def next_sms_moment(at: datetime, policy: ContactPolicy, tz: ZoneInfo, *, survey: bool = True) -> datetime:
+    """The first instant at or after ``at`` inside SMS hours (default 08:00-21:00), in UTC; for a
+    survey SMS also on a day that is not closed (R2)."""
+    return next_moment_in(at, (policy.sms_hours,), tz, _open_days(policy) if survey else _every_day)
 
-    With ``policy.skip_holidays`` statutory holidays are skipped, except the dates listed in
-    ``policy.workdays`` (and the calendar's own ``workdays``), which stay open.
+
+def case_deadline(delivered_at: datetime, policy: ContactPolicy, tz: ZoneInfo) -> datetime:
+    """R1/R2: ``D + policy.deadline`` (72h), moved out by the closed days between them.
+
+    Only time on days that are not closed counts toward the three days: a case delivered the day
+    before the National Day block keeps the rest of that day, skips the block, and continues on
+    the first open day. Counted in real elapsed time, so a daylight-saving day counts as it lasts.
+    The one deadline for intake and re-import alike.
     """
-    return next_moment_in(at, policy.calling_windows, tz, _call_days(policy, holidays))
-
-
-def next_sms_moment(at: datetime, policy: ContactPolicy, tz: ZoneInfo) -> datetime:
-    """The first instant at or after ``at`` inside SMS hours (default 08:00-21:00), in UTC."""
-    return next_moment_in(at, (policy.sms_hours,), tz, lambda day: True)
+    _require_aware(delivered_at)
+    is_closed = _is_closed(policy)
+    remaining, cursor = policy.deadline, delivered_at.astimezone(UTC)
+    for _ in range(SEARCH_DAYS + policy.deadline.days + 1):
+        day = cursor.astimezone(tz).date()
+        next_midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+        if not is_closed(day):
+            if cursor + remaining <= next_midnight:
+                return cursor + remaining
+            remaining -= next_midnight - cursor
+        cursor = next_midnight
+    raise ValueError(f"no deadline within {SEARCH_DAYS} days of {delivered_at.isoformat()}: every day is closed")

@@ -3,7 +3,8 @@
 :func:`plan_next_contact` is pure: no database, no clock, no I/O. The engine builds the facts
 from rows, asks for one decision, writes at most one planned row, and asks again when that row
 is done. Every ``due_at`` it returns is already inside the right window (calls: calling windows,
-SMS: SMS hours; letters have no window) and never earlier than ``now``.
+SMS: SMS hours; both on days that are not closed, R2; letters have no window) and never earlier
+than ``now``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from followup.rules.calendar import HolidayCalendar, next_call_moment, next_sms_moment
+from followup.rules.calendar import next_call_moment, next_sms_moment
 from followup.rules.values import ContactPolicy
 
 #: a call with one of these outcomes is a failed attempt (R3)
@@ -129,10 +130,9 @@ class _Planner:
     now: datetime
     policy: ContactPolicy
     tz: ZoneInfo
-    holidays: HolidayCalendar | None
 
     def call_at(self, at: datetime) -> datetime:
-        return next_call_moment(max(at, self.now), self.policy, self.tz, holidays=self.holidays)
+        return next_call_moment(max(at, self.now), self.policy, self.tz)
 
     def all_fit(self, prev_end: datetime, gap: timedelta, remaining: int) -> bool:
         """Would ``remaining`` calls, ``gap`` apart, all start before the deadline?"""
@@ -218,8 +218,6 @@ def plan_next_contact(
     now: datetime,
     policy: ContactPolicy,
     tz: ZoneInfo,
-    *,
-    holidays: HolidayCalendar | None = None,
 ) -> Decision:
     """The next step for ``case`` at ``now``, given its contact ``history`` (oldest first)."""
     if case.closed:
@@ -233,7 +231,7 @@ def plan_next_contact(
         return _close("reached", None)
     if any(a.status in IN_FLIGHT_STATUSES for a in history):
         return _wait("in_flight")
-    planner = _Planner(case, now, policy, tz, holidays)
+    planner = _Planner(case, now, policy, tz)
     last = done[-1] if done else None
     callable_ = not case.do_not_call and (case.has_mobile or case.has_landline)
     if last is not None and last.channel == "call" and last.outcome == "callback_requested" and callable_:

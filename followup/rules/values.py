@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import time, timedelta
 
+from followup.rules.official_calendar import HolidayCalendar
+
 
 @dataclass(frozen=True)
 class Window:
@@ -40,7 +42,12 @@ class ContactPolicy:
     transient_give_up: timedelta
     skip_holidays: bool
     exclude_service_types: frozenset[str]
+    #: make-up workdays (调休) of the store's own, "YYYY-MM-DD": open even inside a holiday block
     workdays: frozenset[str]
+    #: the store's own closed days, "YYYY-MM-DD": no calls, no survey SMS, not counted in the three days (R2)
+    closed_days: frozenset[str] = frozenset()
+    #: the official holiday blocks (config/holidays_cn.toml), skipped with ``skip_holidays`` (R2)
+    holiday_calendar: HolidayCalendar = HolidayCalendar()
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from freezegun import freeze_time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from followup.rules.calendar import in_call_window, in_sms_hours
+from followup.rules.calendar import case_deadline, closed_day, in_call_window, in_sms_hours
 from followup.rules.contact_policy import (
     FAILED_CALL_OUTCOMES,
     AttemptFacts,
@@ -42,7 +42,9 @@ def wall(at: datetime | None) -> str | None:
 def make_case(
     delivered: str, opened: str | None = None, policy: ContactPolicy = POLICY, **facts: bool
 ) -> CaseFacts:
-    return case_facts(local(delivered), policy.deadline, local(opened) if opened else None, **facts)
+    """The case as intake opens it: its deadline is D + 72h moved out by the store's closed days (R1)."""
+    case = case_facts(local(delivered), policy.deadline, local(opened) if opened else None, **facts)
+    return replace(case, deadline_at=case_deadline(case.delivered_at, policy, TZ))
 
 
 def call(
@@ -236,13 +238,35 @@ def test_imported_71h_late_makes_the_calls_that_fit_then_falls_back_at_the_deadl
 
 
 @pytest.mark.parametrize(
-    ("workdays", "expected"),
+    ("delivered", "store", "expected"),
     [
-        # D+24h is National Day; 10-02 and 10-03 too, and the deadline is 10-03 10:00: SMS at the deadline.
-        (frozenset(), [("sms", "2026-10-03 10:00", "insufficient_window")]),
-        # a make-up workday forced open: all three calls fit on 10-02.
+        # The default (skip_holidays on): nothing in the National Day block 10-01..10-07, whose days do
+        # not count toward the three days (deadline 10-10 10:00): the three calls on 10-08.
         (
-            frozenset({"2026-10-02"}),
+            "2026-09-30 10:00",
+            {},
+            [
+                ("call", "2026-10-08 09:00", "first_call"),
+                ("call", "2026-10-08 14:00", "next_call"),
+                ("call", "2026-10-08 17:01", "next_call"),
+                ("sms", "2026-10-08 17:02", "fallback_after_calls"),
+            ],
+        ),
+        # 2025: Saturday 10-04 and Sunday 10-05 inside the block 10-01..10-08 are not called either
+        (
+            "2025-10-02 10:00",
+            {},
+            [
+                ("call", "2025-10-09 09:00", "first_call"),
+                ("call", "2025-10-09 14:00", "next_call"),
+                ("call", "2025-10-09 17:01", "next_call"),
+                ("sms", "2025-10-09 17:02", "fallback_after_calls"),
+            ],
+        ),
+        # a make-up workday the store listed is an ordinary day: all three calls fit on 10-02
+        (
+            "2026-09-30 10:00",
+            {"workdays": frozenset({"2026-10-02"})},
             [
                 ("call", "2026-10-02 09:00", "first_call"),
                 ("call", "2026-10-02 14:00", "next_call"),
@@ -250,19 +274,52 @@ def test_imported_71h_late_makes_the_calls_that_fit_then_falls_back_at_the_deadl
                 ("sms", "2026-10-02 17:02", "fallback_after_calls"),
             ],
         ),
+        # the store's own closed day: no call on 12-24, and it does not count toward the three days
+        (
+            "2026-12-23 10:00",
+            {"closed_days": frozenset({"2026-12-24"})},
+            [
+                ("call", "2026-12-25 09:00", "first_call"),
+                ("call", "2026-12-25 14:00", "next_call"),
+                ("call", "2026-12-25 17:01", "next_call"),
+                ("sms", "2026-12-25 17:02", "fallback_after_calls"),
+            ],
+        ),
+        # a store that switched skip_holidays off says so: then National Day is called
+        ("2026-09-30 10:00", {"skip_holidays": False}, [("call", "2026-10-01 10:00", "first_call")]),
     ],
 )
-def test_delivered_before_national_day_with_skip_holidays(
-    workdays: frozenset[str], expected: list[tuple[str, str, str]]
+def test_no_contact_on_closed_days_and_the_deadline_moves_out(
+    delivered: str, store: dict[str, Any], expected: list[tuple[str, str, str]]
 ) -> None:
-    policy = replace(POLICY, skip_holidays=True, workdays=workdays)
-    _, decisions = walk(make_case("2026-09-30 10:00", policy=policy), policy)
+    policy = replace(POLICY, **store)
+    case = make_case(delivered, policy=policy)
+    history, decisions = walk(case, policy)
     assert [(d.action, wall(d.due_at), d.reason) for d in decisions[: len(expected)]] == expected
+    for a in history:  # nothing at all on a closed day, and all three calls before the (moved) deadline
+        assert a.started_at is not None and not closed_day(a.started_at.astimezone(TZ).date(), policy)
+        assert a.channel != "call" or a.started_at < case.deadline_at
 
 
-def test_without_skip_holidays_national_day_is_called() -> None:
-    d = plan(make_case("2026-09-30 10:00"), [], "2026-09-30 10:00")
-    assert (d.action, wall(d.due_at)) == ("call", "2026-10-01 10:00")
+@pytest.mark.parametrize(
+    ("opened", "expected_due"),
+    [
+        ("2026-10-02 10:00", "2026-10-08 08:00"),  # a late intake inside the block: the SMS waits it out
+        ("2026-12-24 10:00", "2026-12-25 08:00"),  # the store's own closed day
+    ],
+)
+def test_the_survey_sms_waits_for_an_open_day(opened: str, expected_due: str) -> None:
+    policy = replace(POLICY, closed_days=frozenset({"2026-12-24"}))
+    delivered = (local(opened) - timedelta(days=12)).astimezone(TZ).strftime("%Y-%m-%d %H:%M")
+    d = plan(make_case(delivered, opened, policy=policy), [], opened, policy)
+    assert (d.action, wall(d.due_at), d.reason) == ("sms", expected_due, "late_intake")
+
+
+def test_the_reminder_sms_waits_for_an_open_day() -> None:
+    """A do-not-call customer's survey SMS went out 09-29 10:00; 48h later is inside the National Day block."""
+    case = make_case("2026-09-28 10:00", "2026-09-29 09:00", do_not_call=True)
+    d = plan(case, [sms("delivered", "2026-09-29 10:00")], "2026-10-01 10:00")
+    assert (d.action, wall(d.due_at), d.reason) == ("reminder_sms", "2026-10-08 08:00", "sms_unanswered")
 
 
 @pytest.mark.parametrize(

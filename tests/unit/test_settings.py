@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,6 +27,7 @@ def config_error(**env: str) -> ConfigError:
 def copy_config(tmp_path: Path, replace: dict[str, str] | None = None, append: str = "") -> Path:
     """The committed config in ``tmp_path`` (with its survey file), edited."""
     shutil.copy(CONFIG_DIR / "survey.toml", tmp_path / "survey.toml")
+    shutil.copy(CONFIG_DIR / "holidays_cn.toml", tmp_path / "holidays_cn.toml")
     text = DEFAULT_CONFIG.read_text(encoding="utf-8")
     for old, new in (replace or {}).items():
         assert old in text, old
@@ -53,7 +54,9 @@ def test_the_committed_defaults_load() -> None:
     assert (p.min_gap, p.min_gap_floor, p.deadline) == (timedelta(hours=3), timedelta(minutes=30), timedelta(hours=72))
     assert p.max_call_attempts == 3 and p.sms_enabled is True
     assert p.sms_reply_timeout == timedelta(hours=48) and p.letter_reply_timeout == timedelta(days=30)
-    assert p.exclude_service_types == frozenset({"internal"}) and p.skip_holidays is False
+    assert p.exclude_service_types == frozenset({"internal"})
+    assert p.skip_holidays is True and p.workdays == frozenset() and p.closed_days == frozenset()  # R2
+    assert p.holiday_calendar is s.holiday_calendar and s.holiday_calendar.covers(2026)
     assert s.bonus.min_responses == 5 and s.bonus.tiers == ((85.0, 300), (90.0, 600), (95.0, 900))
     assert s.survey.questions and s.subscribers == ()
     assert s.twilio.api_base_url == "https://api.twilio.com"
@@ -162,6 +165,13 @@ def test_a_store_policy_override_wins_over_the_defaults(tmp_path: Path) -> None:
         ({"FOLLOWUP__policy__exclude_service_types": '["car_wash"]'}, "policy.exclude_service_types"),
         ({"FOLLOWUP__policy__workdays": '["2026-02-30"]'}, "policy.workdays"),
         ({"FOLLOWUP__policy__workdays": "2026-02-28"}, "policy.workdays"),
+        ({"FOLLOWUP__policy__skip_holidays": '"yes"'}, "policy.skip_holidays"),
+        ({"FOLLOWUP__stores__SZ01__policy__closed_days": '["2026-12-32"]'}, "stores.SZ01.policy.closed_days"),
+        ({"FOLLOWUP__stores__SZ01__policy__closed_days": "2026-12-24"}, "stores.SZ01.policy.closed_days"),
+        ({"FOLLOWUP__policy__closed_days": '["24/12/2026"]'}, "policy.closed_days"),
+        ({"FOLLOWUP__stores__SZ01__policy__closed_days": '["2026-10-08"]',
+          "FOLLOWUP__stores__SZ01__policy__workdays": '["2026-10-08"]'}, "stores.SZ01.policy.closed_days"),
+        ({"FOLLOWUP__app__holiday_calendar": "nowhere.toml"}, "app.holiday_calendar"),
         ({"FOLLOWUP__policy": "3"}, "policy"),
         ({"FOLLOWUP__stores__SZ01__policy": "3"}, "stores.SZ01.policy"),
         ({"FOLLOWUP__stores__SZ01__policy__sms_hours": "21:00-08:00"}, "stores.SZ01.policy.sms_hours"),
@@ -247,3 +257,81 @@ def test_settings_are_frozen() -> None:
     with pytest.raises(TypeError):
         s.stores["XX"] = s.store("SZ01")  # type: ignore[index]
     assert list(s.stores) == ["SZ01"]
+
+
+# --- the official holiday calendar and the stores' closed days (R2) ---------------------------------
+
+
+def test_a_store_adds_closed_days_of_its_own(tmp_path: Path) -> None:
+    path = copy_config(tmp_path, append='\n[stores.SZ01.policy]\nclosed_days = ["2026-12-24", 2026-12-31]\n'
+                       '\n[stores.GZ02]\nname = "广州天河大众4S店"\n')
+    s = load(FOLLOWUP_CONFIG=str(path))
+    assert s.store("SZ01").policy.closed_days == frozenset({"2026-12-24", "2026-12-31"})
+    assert s.store("GZ02").policy.closed_days == frozenset()  # another store is not closed
+    assert s.store("GZ02").policy.holiday_calendar is s.holiday_calendar
+
+
+def test_the_shipped_calendar_is_read_with_its_blocks_and_make_up_days() -> None:
+    cal = load().holiday_calendar
+    y2026 = cal.year(2026)
+    assert y2026 is not None and not y2026.provisional and "2026" in y2026.source
+    national = y2026.blocks[-1]
+    assert (national.name, national.name_en) == ("国庆节", "National Day")
+    assert (national.first, national.last, national.days) == (date(2026, 10, 1), date(2026, 10, 7), 7)
+    assert [d.isoformat() for d in y2026.workdays] == [
+        "2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"]
+    y2027 = cal.year(2027)
+    assert y2027 is not None and y2027.provisional and y2027.workdays == ()
+
+
+def calendar_error(tmp_path: Path, old: str, new: str) -> ConfigError:
+    path = copy_config(tmp_path)
+    holidays_file = tmp_path / "holidays_cn.toml"
+    text = holidays_file.read_text(encoding="utf-8")
+    assert old in text, old
+    holidays_file.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return config_error(FOLLOWUP_CONFIG=str(path))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "words"),
+    [
+        ('last = "2026-10-07"', 'last = "2026-10-32"', "holidays_cn.2026.blocks[6].last", "not a date"),
+        ('last = "2026-10-07"', 'last = "2026-09-07"', "holidays_cn.2026.blocks[6].last", "before"),
+        ('first = "2026-10-01"', 'first = "2026-09-27"', "holidays_cn.2026.blocks[6]", "overlaps"),
+        ('first = "2026-10-01"', 'first = "2023-10-01"', "holidays_cn.2026.blocks[6].first", "2026"),
+        ('{ name = "国庆节", name_en = "National Day", first = "2026-10-01"',
+         '{ name_en = "National Day", first = "2026-10-01"', "holidays_cn.2026.blocks[6].name", "missing"),
+        ('"2026-10-10"]', '"2026-10-05"]', "holidays_cn.2026.workdays", "inside the block"),
+        ('"2026-10-10"]', '"10/10/2026"]', "holidays_cn.2026.workdays", "not a date"),
+        ("[2026]", "[twenty-six]", "holidays_cn.twenty-six", "year"),
+        ("provisional = false\nblocks = [\n  { name = \"元旦\", name_en = \"New Year's Day\", first = \"2026",
+         "provisional = \"no\"\nblocks = [\n  { name = \"元旦\", name_en = \"New Year's Day\", first = \"2026",
+         "holidays_cn.2026.provisional", "expected bool"),
+        ("[2026]", "[2026\n", "app.holiday_calendar", "TOML"),
+    ],
+)
+def test_a_wrong_calendar_entry_stops_start_up_naming_it(
+    tmp_path: Path, old: str, new: str, key: str, words: str
+) -> None:
+    err = calendar_error(tmp_path, old, new)
+    assert err.key == key and words in err.problem, str(err)
+
+
+def test_a_missing_calendar_file_is_named(tmp_path: Path) -> None:
+    path = copy_config(tmp_path)
+    (tmp_path / "holidays_cn.toml").unlink()
+    err = config_error(FOLLOWUP_CONFIG=str(path))
+    assert err.key == "app.holiday_calendar" and "holidays_cn.toml" in err.problem
+
+
+def test_an_administrator_edits_the_calendar(tmp_path: Path) -> None:
+    """A new year's notice entered in the file is what the service follows after a restart."""
+    path = copy_config(tmp_path)
+    with (tmp_path / "holidays_cn.toml").open("a", encoding="utf-8") as f:
+        f.write('\n[2028]\nsource = "国务院办公厅关于2028年部分节假日安排的通知"\n'
+                'blocks = [{ name = "国庆节", name_en = "National Day", first = "2028-09-30", last = "2028-10-08" }]\n'
+                'workdays = ["2028-10-09"]\n')
+    cal = load(FOLLOWUP_CONFIG=str(path)).holiday_calendar
+    assert cal.covers(2028) and cal.is_holiday(date(2028, 9, 30)) and cal.is_holiday(date(2028, 10, 7))
+    assert not cal.is_holiday(date(2028, 10, 9)) and not cal.is_holiday(date(2028, 1, 1))  # only what is listed
