@@ -1,20 +1,27 @@
 """Settings (administrators only): stores and policy, survey, message previews, users, API tokens.
 
 Stores, calling windows and the attempt policy are shown read-only: they live in
-``config/followup.toml`` so that a change is reviewed and deployed like code.
+``config/followup.toml`` so that a change is reviewed and deployed like code. So is the official
+holiday calendar (``config/holidays_cn.toml``), shown for this year and the next (R2).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from followup import accounts, audit
 from followup.message_previews import previews
 from followup.models import ROLES
+from followup.rules.official_calendar import HolidayBlock, HolidayCalendar, statutory_days
 from followup.web.auth import role_required
 from followup.web.context import db_session, runtime
+from followup.web.i18n import current_language
 
 bp = Blueprint("settings", __name__, template_folder="../templates")
 
@@ -23,12 +30,61 @@ def _actor() -> str:
     return f"user:{g.user.username}"
 
 
+#: the calendar is China's: "this year" is the year in Beijing time
+CALENDAR_ZONE = ZoneInfo("Asia/Shanghai")
+WEEKDAYS = {"zh": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
+            "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+
+
+@dataclass(frozen=True)
+class CalendarYearShown:
+    """One year of the holiday calendar as the settings page shows it."""
+
+    year: int
+    covered: bool  # in the calendar file; otherwise only the holidays package's statutory days hold
+    provisional: bool
+    source: str
+    blocks: tuple[HolidayBlock, ...]
+    workdays: tuple[date, ...]
+    statutory: tuple[tuple[date, str], ...]  # years not in the file: the package's days and names
+
+
+def calendar_years(calendar: HolidayCalendar, years: Iterable[int], lang: str) -> list[CalendarYearShown]:
+    shown = []
+    for year in years:
+        entry = calendar.year(year)
+        if entry is None:
+            days = tuple(sorted(statutory_days(year, calendar.country, lang).items()))
+            shown.append(CalendarYearShown(year, False, False, "", (), (), days))
+        else:
+            shown.append(CalendarYearShown(year, True, entry.provisional, entry.source, entry.blocks,
+                                           entry.workdays, ()))
+    return shown
+
+
+def day_label(day: date | str, lang: str) -> str:
+    """``2026-10-01（周四）`` / ``2026-10-01 (Thu)``."""
+    d = day if isinstance(day, date) else date.fromisoformat(day)
+    weekday = WEEKDAYS["en" if lang == "en" else "zh"][d.weekday()]
+    return f"{d.isoformat()} ({weekday})" if lang == "en" else f"{d.isoformat()}（{weekday}）"
+
+
+def days_label(days: Iterable[date | str], lang: str) -> str:
+    """Dates in order with their weekdays, or a dash when there are none."""
+    labels = [day_label(d, lang) for d in sorted(date.fromisoformat(d) if isinstance(d, str) else d for d in days)]
+    return (", " if lang == "en" else "、").join(labels) or "—"
+
+
 @bp.get("/settings")
 @role_required("admin")
 def index() -> Any:
-    s = runtime().settings
+    rt = runtime()
+    s, lang = rt.settings, current_language()
+    this_year = rt.clock.now().astimezone(CALENDAR_ZONE).year
     return render_template("admin/settings.html", stores=list(s.stores.values()), survey=s.survey,
-                           config_path=s.config_path.name)
+                           config_path=s.config_path.name, calendar_file=s.holiday_calendar_file.name,
+                           calendar_years=calendar_years(s.holiday_calendar, (this_year, this_year + 1), lang),
+                           day=lambda d: day_label(d, lang), days=lambda ds: days_label(ds, lang))
 
 
 @bp.get("/settings/messages")
