@@ -32,7 +32,7 @@ class CaseFacts:
     """What the policy needs to know about a case (built by the engine from rows)."""
 
     delivered_at: datetime  # D, aware UTC
-    deadline_at: datetime  # D + policy.deadline
+    deadline_at: datetime  # D + policy.deadline, moved out by closed days (calendar.case_deadline)
     opened_at: datetime  # when the case was created (import time)
     closed: bool
     has_mobile: bool  # a valid mobile number on file (not marked bad)
