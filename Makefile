@@ -5,15 +5,54 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk poppler-utils chromium
 
-.PHONY: run test lint typecheck unit system-packages bench clean
+# Pinned installs: .venv holds exactly the versions of the lock (hashes checked), nothing else.
+# `make lock` refreshes the locks from pyproject.toml (UPGRADE=1: every package to its newest allowed version).
+LOCK := requirements/lock.txt
+RUNTIME_LOCK := requirements/runtime.txt
+TOOLS_LOCK := requirements/tools.txt
+PIP_VERSION := 26.3
+PIP_TOOLS_VERSION := 7.6.2
+PIP_AUDIT_VERSION := 2.10.1
+# The lock tools live in a virtualenv of their own, so that .venv holds only what the lock names.
+TOOLS := $(VENV)/tools
+TOOLS_STAMP := $(TOOLS)/.installed
+# pip-compile reads PyPI alone (not a machine's local wheel folders or mirrors from pip.conf), so the
+# hashes are PyPI's own files; any mirror serving those same files installs the lock too.
+COMPILE := env -u PIP_FIND_LINKS -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL PIP_CONFIG_FILE=/dev/null \
+	CUSTOM_COMPILE_COMMAND='make lock' $(TOOLS)/bin/pip-compile --quiet --generate-hashes --allow-unsafe \
+	--strip-extras --no-emit-index-url --index-url https://pypi.org/simple $(if $(UPGRADE),--upgrade)
+
+.PHONY: run test lint typecheck unit system-packages bench clean lock audit container-smoke
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet pip==$(PIP_VERSION)
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test]'
+# The locked set, then the project itself without dependencies (its build needs only the locked
+# setuptools); `tools.lockcheck sync` removes what the lock no longer names and checks the result.
+$(STAMP): $(BIN)/python $(LOCK) pyproject.toml
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m tools.lockcheck sync $(LOCK)
 	touch $(STAMP)
+
+$(TOOLS_STAMP): $(TOOLS_LOCK)
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --require-hashes -r $(TOOLS_LOCK)
+	touch $(TOOLS_STAMP)
+
+## make lock: refresh requirements/*.txt from pyproject.toml (needs PyPI; commit the result)
+lock: $(TOOLS_STAMP)
+	printf 'pip-tools==$(PIP_TOOLS_VERSION)\npip-audit==$(PIP_AUDIT_VERSION)\n' | \
+	  $(COMPILE) --output-file $(TOOLS_LOCK) -
+	$(COMPILE) --all-build-deps --extra test --output-file $(LOCK) pyproject.toml
+	@# the runtime lock starts from the full one, so both pin the same versions (a test checks it)
+	cp $(LOCK) $(RUNTIME_LOCK)
+	$(COMPILE) --all-build-deps --output-file $(RUNTIME_LOCK) pyproject.toml
+
+## make audit: known vulnerabilities in the locked set (fails only on one a released version fixes)
+audit: $(STAMP) $(TOOLS_STAMP)
+	$(BIN)/python -m tools.lock_audit --pip-audit $(TOOLS)/bin/pip-audit $(LOCK)
 
 ## make run: migrate, load the demo, serve the panel and Twilio endpoints on :5000 with the scheduler
 run: $(STAMP)
@@ -21,7 +60,7 @@ run: $(STAMP)
 	FOLLOWUP_CONFIG=$${FOLLOWUP_CONFIG:-config/demo.toml} $(BIN)/followup dev --host 127.0.0.1 --port 5000
 
 ## make test: lint, types and the whole suite (SQLite and PostgreSQL)
-test: $(STAMP) system-packages lint typecheck
+test: $(STAMP) system-packages lint typecheck audit
 	$(BIN)/pytest -q -p no:cacheprovider -n 2 --durations=15
 
 # The letter PDF and browser tests need these; installed when running as root on Debian.
@@ -35,7 +74,7 @@ system-packages:
 	fi
 
 lint: $(STAMP)
-	$(BIN)/ruff check followup tests
+	$(BIN)/ruff check followup tests tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
