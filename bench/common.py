@@ -48,8 +48,14 @@ class Context:
             print(message, flush=True)
 
 
+#: the worker's own settings, passed on from this process's environment (a test that kills workers
+#: shortens the lease with FOLLOWUP_LEASE_SECONDS)
+WORKER_VARIABLES = ("FOLLOWUP_DISPATCH_BATCH", "FOLLOWUP_LEASE_SECONDS", "FOLLOWUP_TICK_SECONDS")
+
+
 def settings_env(url: str) -> dict[str, str]:
-    return {"DATABASE_URL": url, "FOLLOWUP_ENV": "test", "FOLLOWUP_CHANNEL_MODE": "sandbox"}
+    worker = {name: os.environ[name] for name in WORKER_VARIABLES if name in os.environ}
+    return {"DATABASE_URL": url, "FOLLOWUP_ENV": "test", "FOLLOWUP_CHANNEL_MODE": "sandbox", **worker}
 
 
 def runtime_for(url: str, now: datetime = NOW) -> Runtime:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from followup.models import TestClockRow
+from followup.settings import DEFAULT_TIMEZONE
 
 
 class Clock(Protocol):
@@ -117,7 +118,7 @@ def parse_advance(text: str) -> timedelta:
     return total
 
 
-def parse_instant(text: str, default_tz: str = "Asia/Shanghai") -> datetime:
+def parse_instant(text: str, default_tz: str = DEFAULT_TIMEZONE) -> datetime:
     """ISO 8601; a naive time is read in ``default_tz`` (the store's zone)."""
     from zoneinfo import ZoneInfo
 

@@ -43,6 +43,8 @@ DEFAULT_SECRET_KEY = "dev-insecure-secret-key"
 ENVIRONMENTS = ("development", "test", "production")
 CHANNEL_MODES = ("sandbox", "twilio")
 SERVICE_TYPES = ("maintenance", "repair", "warranty", "insurance", "quick", "internal")
+#: a store's time zone when its configuration names none, and the zone of anything without a store
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
 class ConfigError(Exception):
@@ -91,6 +93,24 @@ class LetterSettings:
 
 
 @dataclass(frozen=True)
+class EngineSettings:
+    """How the worker works through due contacts; read from the environment only."""
+
+    #: ``FOLLOWUP_DISPATCH_BATCH``: rows one worker claims per pass (smaller spreads a backlog over
+    #: more workers, larger costs fewer round trips)
+    dispatch_batch: int = 500
+    #: ``FOLLOWUP_LEASE_SECONDS``: how long a claimed row stays its worker's (wall clock) before a dead
+    #: worker's claim comes back; longer than one pass over a claimed batch
+    lease_seconds: float = 300.0
+    #: ``FOLLOWUP_TICK_SECONDS``: how often the worker runs each duty
+    tick_seconds: float = 10.0
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.lease_seconds)
+
+
+@dataclass(frozen=True)
 class Subscriber:
     url: str
     secret: str
@@ -119,6 +139,7 @@ class Settings:
     sandbox_customers: str = "silent"
     config_path: Path = DEFAULT_CONFIG
     letters: LetterSettings = field(default_factory=LetterSettings)
+    engine: EngineSettings = field(default_factory=EngineSettings)
     #: the official holiday calendar (国家法定节假日放假安排, R2), read from ``app.holiday_calendar``
     holiday_calendar: HolidayCalendar = field(default_factory=HolidayCalendar)
     holiday_calendar_file: Path = ROOT / "config" / "holidays_cn.toml"
@@ -329,7 +350,7 @@ def _stores(raw: Mapping[str, Any], defaults: Mapping[str, Any], calendar: Holid
             code=code,
             name=_get(table, "name", f"{p}.name", str),
             name_en=str(table.get("name_en", table.get("name"))),
-            timezone=_zone(table.get("timezone", "Asia/Shanghai"), f"{p}.timezone"),
+            timezone=_zone(table.get("timezone", DEFAULT_TIMEZONE), f"{p}.timezone"),
             address=str(table.get("address", "")),
             phone=str(table.get("phone", "")),
             sms_signature=str(table.get("sms_signature", table["name"])),
@@ -595,6 +616,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         subscribers=_subscribers(webhooks, env_vars),
         config_path=path,
         letters=_letters(_table(raw, "letters", "letters")),
+        engine=_engine(env_vars),
         sandbox_customers=_sandbox_customers(env_vars.get("FOLLOWUP_SANDBOX_CUSTOMERS", "silent")),
         holiday_calendar=holiday_calendar,
         holiday_calendar_file=calendar_file,
@@ -612,3 +634,41 @@ def _letters(table: Mapping[str, Any]) -> LetterSettings:
     batch_time = _parse_hhmm(str(table.get("batch_time", "16:00")), "letters.batch_time")
     out = Path(str(table.get("out_dir", "instance/letters")))
     return LetterSettings(batch_time=batch_time, out_dir=out if out.is_absolute() else ROOT / out)
+
+#: the longest lease or tick accepted, in seconds (a day): anything longer is a typo
+_MOST_SECONDS = 86_400.0
+
+
+def _engine(env_vars: Mapping[str, str]) -> EngineSettings:
+    """``FOLLOWUP_DISPATCH_BATCH``, ``FOLLOWUP_LEASE_SECONDS``, ``FOLLOWUP_TICK_SECONDS`` (unset or
+    empty: the default)."""
+    default = EngineSettings()
+    return EngineSettings(
+        dispatch_batch=_env_count(env_vars, "FOLLOWUP_DISPATCH_BATCH", default.dispatch_batch, "rows"),
+        lease_seconds=_env_seconds(env_vars, "FOLLOWUP_LEASE_SECONDS", default.lease_seconds),
+        tick_seconds=_env_seconds(env_vars, "FOLLOWUP_TICK_SECONDS", default.tick_seconds),
+    )
+
+
+def _env_count(env_vars: Mapping[str, str], name: str, default: int, what: str) -> int:
+    """A whole number, 1 or more, from the environment variable ``name``."""
+    text = env_vars.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(name, f"must be a whole number of {what} (1 or more), got {text!r}")
+    return int(text)
+
+
+def _env_seconds(env_vars: Mapping[str, str], name: str, default: float) -> float:
+    """A number of seconds, more than 0 and at most a day, from the environment variable ``name``."""
+    text = env_vars.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(name, f"not a number of seconds: {text!r} (e.g. 300 or 0.5)") from None
+    if not 0 < value <= _MOST_SECONDS:  # also refuses nan and inf
+        raise ConfigError(name, f"must be more than 0 and at most {_MOST_SECONDS:.0f} seconds, got {text!r}")
+    return value

@@ -26,8 +26,6 @@ from followup.runtime import Runtime
 
 log = logging.getLogger("followup.worker")
 
-TICK_SECONDS = float(os.environ.get("FOLLOWUP_TICK_SECONDS", "10"))
-
 
 class SingleWorkerLock:
     """An exclusive lock file next to a SQLite database."""
@@ -67,8 +65,10 @@ def sqlite_lock(rt: Runtime) -> SingleWorkerLock | None:
     return SingleWorkerLock(Path(url.database).resolve())
 
 
-def build_scheduler(rt: Runtime, channel: Channel, *, seconds: float = TICK_SECONDS) -> BlockingScheduler:
-    """The worker's scheduler: in-memory job store (never shared), one interval job per duty."""
+def build_scheduler(rt: Runtime, channel: Channel, *, seconds: float | None = None) -> BlockingScheduler:
+    """The worker's scheduler: in-memory job store (never shared), one interval job per duty, run every
+    ``seconds`` (default ``settings.engine.tick_seconds``, ``FOLLOWUP_TICK_SECONDS``)."""
+    seconds = seconds or rt.settings.engine.tick_seconds
     from datetime import datetime
 
     from followup.engine.tick import Duty, duties
@@ -108,7 +108,7 @@ def run_worker(rt: Runtime, *, demo: bool | None = None) -> None:
     # SIGTERM ends the loop like Ctrl-C. Shutting the scheduler down from inside the handler would
     # remove its jobs while the interrupted loop still updates them (JobLookupError at exit).
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    log.info("worker started (%s channel, tick every %ss)", channel.name, TICK_SECONDS)
+    log.info("worker started (%s channel, tick every %ss)", channel.name, rt.settings.engine.tick_seconds)
     try:
         scheduler.start()
     except KeyboardInterrupt:

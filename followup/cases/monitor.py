@@ -26,6 +26,7 @@ from followup.cases.case_list import (
     visible,
 )
 from followup.models import FollowupCase
+from followup.settings import DEFAULT_TIMEZONE
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def _rate(session: Session, viewer_cond: object, days: list[StoreDay]) -> Rate:
 def monitor(session: Session, viewer: Viewer, now: datetime) -> Monitor:
     """Today's calls, open fallbacks, deadlines at risk, compliance and the attempt funnel."""
     stores = store_rows(session, viewer.store_codes)
-    tz = ZoneInfo(stores[0].timezone) if stores else ZoneInfo("Asia/Shanghai")
+    tz = ZoneInfo(stores[0].timezone) if stores else ZoneInfo(DEFAULT_TIMEZONE)
     today = now.astimezone(tz).date()
     month = today.replace(day=1)
 

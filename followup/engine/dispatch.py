@@ -57,8 +57,8 @@ class DispatchCounts:
     worker: str = field(default_factory=lambda: f"w-{uuid.uuid4().hex[:8]}")
 
 
-def claim(sessions: sessionmaker[Session], now: datetime, worker: str, limit: int) -> list[int]:
-    """Mark up to ``limit`` due rows ``dispatching`` for this worker and commit; their ids."""
+def claim(sessions: sessionmaker[Session], now: datetime, worker: str, limit: int, *, lease: timedelta) -> list[int]:
+    """Mark up to ``limit`` due rows ``dispatching`` for this worker, leased for ``lease``, and commit; their ids."""
     with sessions() as s:
         ids = list(s.scalars(
             select(ContactAttempt.id)
@@ -68,7 +68,7 @@ def claim(sessions: sessionmaker[Session], now: datetime, worker: str, limit: in
             .with_for_update(skip_locked=True)
         ))
         if ids:  # one UPDATE for the batch: the rows are ids here, never loaded as objects
-            until = lease_until()  # wall clock: a lease is about the worker being alive
+            until = lease_until(lease)  # wall clock: a lease is about the worker being alive
             s.execute(update(ContactAttempt).where(among(s, ContactAttempt.id, ids))
                       .values(status="dispatching", claimed_by=worker, lease_until=until)
                       .execution_options(synchronize_session=False))

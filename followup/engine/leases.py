@@ -14,7 +14,6 @@ worker that died (SIGKILL, power loss) somewhere between claiming and committing
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
@@ -29,13 +28,9 @@ from followup.settings import Settings
 from followup.surveys import sms_survey
 
 
-def lease_length() -> timedelta:
-    """``FOLLOWUP_LEASE_SECONDS`` (default 300): longer than one pass over a claimed batch."""
-    return timedelta(seconds=float(os.environ.get("FOLLOWUP_LEASE_SECONDS", "300")))
-
-
-def lease_until() -> datetime:
-    return wall_clock() + lease_length()
+def lease_until(length: timedelta) -> datetime:
+    """When a claim made now runs out; ``length`` is ``settings.engine.lease`` (``FOLLOWUP_LEASE_SECONDS``)."""
+    return wall_clock() + length
 
 
 @runtime_checkable
@@ -45,12 +40,12 @@ class Reconcilable(Protocol):
     def lookup(self, contact: Contact, since: datetime) -> Sent | None: ...
 
 
-def renew(session: Session, worker: str) -> int:
-    """The heartbeat: push back the leases of every row this worker still holds."""
+def renew(session: Session, worker: str, length: timedelta) -> int:
+    """The heartbeat: push back the leases of every row this worker still holds by ``length``."""
     result = session.execute(
         update(ContactAttempt)
         .where(ContactAttempt.claimed_by == worker, ContactAttempt.status == "dispatching")
-        .values(lease_until=lease_until())
+        .values(lease_until=lease_until(length))
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 

@@ -10,7 +10,6 @@ hand, which their leases bring back; a tick after downtime simply finds more row
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -21,39 +20,25 @@ from followup.channels.base import Channel
 from followup.channels.registry import build_channel
 from followup.clock import monotonic
 from followup.engine.dispatch import DispatchCounts, claim, dispatch_rows, rows_per_commit
-from followup.engine.leases import lease_length, reclaim_expired, renew
+from followup.engine.leases import reclaim_expired, renew
 from followup.engine.planner import plan_due_cases, sweep_deadlines
 from followup.runtime import Runtime
 
 log = logging.getLogger("followup.engine")
-
-#: rows handled per step of one tick; a larger backlog is worked through over several ticks
-BATCH = 500
-
-
-def batch_size() -> int:
-    """``FOLLOWUP_DISPATCH_BATCH`` (default :data:`BATCH`): rows one worker claims per pass.
-
-    Smaller batches spread a backlog over more workers; larger ones cost fewer round trips.
-    """
-    raw = os.environ.get("FOLLOWUP_DISPATCH_BATCH", "")
-    if not raw:
-        return BATCH
-    try:
-        value = int(raw)
-    except ValueError:
-        raise RuntimeError(f"FOLLOWUP_DISPATCH_BATCH must be a whole number of rows, not {raw!r}") from None
-    if value < 1:
-        raise RuntimeError(f"FOLLOWUP_DISPATCH_BATCH must be at least 1, not {value}")
-    return value
 
 #: One duty of the scheduler: does the work that is due at ``now`` and returns its counts.
 Duty = Callable[[Runtime, datetime], dict[str, Any]]
 
 
 def dispatch_contacts(rt: Runtime, now: datetime, channel: Channel, *, worker: str | None = None,
-                      batch: int = BATCH) -> dict[str, Any]:
-    """Plan cases, claim due contacts, send them, record results and deadlines."""
+                      batch: int | None = None) -> dict[str, Any]:
+    """Plan cases, claim due contacts, send them, record results and deadlines.
+
+    A larger backlog than ``batch`` rows (default ``settings.engine.dispatch_batch``) is worked
+    through over several ticks.
+    """
+    batch = batch or rt.settings.engine.dispatch_batch
+    lease = rt.settings.engine.lease
     counts = DispatchCounts()
     if worker:
         counts.worker = worker
@@ -62,7 +47,7 @@ def dispatch_contacts(rt: Runtime, now: datetime, channel: Channel, *, worker: s
     with rt.sessions() as s:
         planned += plan_due_cases(s, rt.settings, now, limit=batch)
         s.commit()
-    ids = claim(rt.sessions, now, counts.worker, batch)
+    ids = claim(rt.sessions, now, counts.worker, batch, lease=lease)
     counts.due = len(ids)
     heartbeat = monotonic()
     step = rows_per_commit(channel)
@@ -71,8 +56,8 @@ def dispatch_contacts(rt: Runtime, now: datetime, channel: Channel, *, worker: s
         try:
             with rt.sessions() as s:
                 dispatch_rows(s, group, channel, rt.settings, now, counts)
-                if monotonic() - heartbeat > lease_length().total_seconds() / 3:
-                    renew(s, counts.worker)  # still alive: keep the rest of the batch
+                if monotonic() - heartbeat > lease.total_seconds() / 3:
+                    renew(s, counts.worker, lease)  # still alive: keep the rest of the batch
                     heartbeat = monotonic()
                 s.commit()
         except DBAPIError as exc:  # connection lost mid-row (#10 fault 4): rolled back, its lease brings it back
@@ -106,10 +91,11 @@ def duties(rt: Runtime, channel: Channel | None = None, *, worker: str | None = 
            batch: int | None = None) -> dict[str, Duty]:
     """Every duty of a tick, in the order one tick runs them; the worker gives each its own job.
 
-    ``batch`` defaults to :func:`batch_size`, so ``followup tick`` and the worker claim alike.
+    ``batch`` defaults to ``settings.engine.dispatch_batch``, so ``followup tick`` and the worker
+    claim alike.
     """
     channel = channel or build_channel(rt.settings)
-    batch = batch or batch_size()
+    batch = batch or rt.settings.engine.dispatch_batch
 
     def dispatch(rt: Runtime, now: datetime) -> dict[str, Any]:
         return dispatch_contacts(rt, now, channel, worker=worker, batch=batch)

@@ -10,11 +10,12 @@ import followup.intake.cells as cells
 from followup.intake.phones import LANDLINE, MOBILE, normalise_phone
 from followup.intake.records import RowError, VisitRow
 from followup.intake.times import parse_delivered_at
+from followup.settings import DEFAULT_TIMEZONE
 
 #: How far in the future a delivery time may lie (clock skew between the DMS and us).
 FUTURE_TOLERANCE = timedelta(minutes=10)
 #: The zone used to check the format of ``delivered_at`` when the row's store is unknown.
-FALLBACK_TZ = ZoneInfo("Asia/Shanghai")
+FALLBACK_TZ = ZoneInfo(DEFAULT_TIMEZONE)
 
 
 class _Row:

@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 from flask import Flask, g
 from flask_babel import gettext
 
+from followup.settings import DEFAULT_TIMEZONE
 from followup.web.admin.labels import label
 from followup.web.context import runtime
 from followup.web.i18n import current_language, install_template_gettext
 
 
-def local_time(at: datetime | None, zone: str = "Asia/Shanghai", fmt: str = "%Y-%m-%d %H:%M") -> str:
+def local_time(at: datetime | None, zone: str = DEFAULT_TIMEZONE, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """An instant in the store's time zone, as the staff read it."""
     if at is None:
         return "—"

@@ -75,17 +75,20 @@ def test_tick_now_without_test_clock_is_refused(tmp_path: Path) -> None:
     assert out.returncode == 2 and "test clock" in out.stderr
 
 
-def test_dispatch_batch_comes_from_the_environment_and_a_bad_one_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
-    from followup.engine.tick import BATCH, batch_size
-
-    monkeypatch.delenv("FOLLOWUP_DISPATCH_BATCH", raising=False)
-    assert batch_size() == BATCH
-    monkeypatch.setenv("FOLLOWUP_DISPATCH_BATCH", "20")
-    assert batch_size() == 20
-    for bad in ("lots", "0"):
-        monkeypatch.setenv("FOLLOWUP_DISPATCH_BATCH", bad)
-        with pytest.raises(RuntimeError, match="FOLLOWUP_DISPATCH_BATCH"):
-            batch_size()
+@pytest.mark.parametrize(("name", "value", "problem"), [
+    ("FOLLOWUP_LEASE_SECONDS", "abc", "not a number of seconds: 'abc' (e.g. 300 or 0.5)"),
+    ("FOLLOWUP_DISPATCH_BATCH", "lots", "must be a whole number of rows (1 or more), got 'lots'"),
+    ("FOLLOWUP_TICK_SECONDS", "0", "must be more than 0 and at most 86400 seconds, got '0'"),
+])
+@pytest.mark.parametrize("command", [("tick",), ("worker",)])
+def test_a_bad_worker_setting_stops_the_command_with_one_line(tmp_path: Path, command: tuple[str, ...], name: str,
+                                                               value: str, problem: str) -> None:
+    env = {**_env(tmp_path), name: value}
+    out = subprocess.run([sys.executable, "-m", "followup.cli", *command], env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 2
+    assert out.stderr == f"followup: config error: {name}: {problem}\n"  # that one line, no traceback
+    assert out.stdout == ""
 
 
 def test_tick_claims_no_more_than_the_dispatch_batch(tmp_path: Path, samples: Path) -> None:

@@ -10,6 +10,7 @@ went out is not called again.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import uuid
@@ -61,11 +62,11 @@ class TerminatingChannel:
 
 @pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_terminated_backend_rolls_back_the_row_and_the_lease_brings_it_back_once(
-        rt: Runtime, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.setenv("FOLLOWUP_LEASE_SECONDS", "1")
+        rt: Runtime, caplog: pytest.LogCaptureFixture) -> None:
     application = f"followup-fault4-{uuid.uuid4().hex[:8]}"
     url = f"{rt.engine.url.render_as_string(hide_password=False)}&application_name={application}"
-    worker = build_runtime(rt.settings, engine=make_engine(url))
+    one_second_lease = dataclasses.replace(rt.settings.engine, lease_seconds=1.0)  # FOLLOWUP_LEASE_SECONDS=1
+    worker = build_runtime(dataclasses.replace(rt.settings, engine=one_second_lease), engine=make_engine(url))
     try:
         load_cases(worker, 6, now=NOW, open_due=True, tag="DB")
         channel = TerminatingChannel(application, victim=3)

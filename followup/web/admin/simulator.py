@@ -13,6 +13,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext
 
 from followup.sandbox import phone_simulator as sim
+from followup.settings import DEFAULT_TIMEZONE
 from followup.web.auth import role_required
 from followup.web.context import db_session, runtime
 
@@ -69,7 +70,7 @@ def phone(customer_id: int) -> Any:
     typed = state.get("typed", "") if p.live and state.get("sid") == p.live.sid else ""
     return render_template("admin/simulator_phone.html", p=p, said=said, typed=typed, keys=KEYS,
                            tz=rt.settings.stores[p.customer.store_code].timezone.key
-                           if p.customer.store_code in rt.settings.stores else "Asia/Shanghai")
+                           if p.customer.store_code in rt.settings.stores else DEFAULT_TIMEZONE)
 
 
 def _act(customer_id: int, action: Any) -> Any:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, g, request
 
 from followup.clock import monotonic, wall_clock
+from followup.settings import DEFAULT_TIMEZONE
 from followup.web.auth import login_required
 from followup.web.context import db_session, runtime
 from followup.web.i18n import current_language
@@ -54,7 +55,7 @@ def _last_event_id() -> int | None:
 def stream() -> Response:
     """Server-sent events: each event the receiver accepts, as a readable line, for the user's stores."""
     rt, lang, stores = runtime(), current_language(), set(g.stores)
-    tz = rt.settings.stores[g.stores[0]].timezone if g.stores else ZoneInfo("Asia/Shanghai")
+    tz = rt.settings.stores[g.stores[0]].timezone if g.stores else ZoneInfo(DEFAULT_TIMEZONE)
     last = _last_event_id()
     if last is None:
         last = inbox.start_after(db_session(), BACKLOG)
