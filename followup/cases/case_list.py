@@ -26,6 +26,7 @@ from followup.models import (
     Vehicle,
     Visit,
 )
+from followup.reports.report_month import month_bounds
 from followup.rules.contact_policy import FAILED_CALL_OUTCOMES
 from followup.rules.three_day_rule import REACHING_CALL_OUTCOMES
 
@@ -138,11 +139,6 @@ def local_bounds(tz: ZoneInfo, day: date, *, days: int = 1) -> tuple[datetime, d
     return start, end
 
 
-def month_bounds(tz: ZoneInfo, first: date) -> tuple[datetime, datetime]:
-    nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
-    return datetime.combine(first, time.min, tzinfo=tz), datetime.combine(nxt, time.min, tzinfo=tz)
-
-
 def store_rows(session: Session, store_codes: Sequence[str]) -> list[Store]:
     return list(session.scalars(select(Store).where(Store.code.in_(store_codes)).order_by(Store.code)))
 
@@ -153,7 +149,7 @@ def days_of(stores: Sequence[Store], now: datetime, *, month: bool = False, on: 
     for st in stores:
         tz = ZoneInfo(st.timezone)
         local = on or now.astimezone(tz).date()
-        start, end = month_bounds(tz, local.replace(day=1)) if month else local_bounds(tz, local)
+        start, end = month_bounds(local, tz) if month else local_bounds(tz, local)
         out.append(StoreDay(st.id, start, end))
     return out
 
