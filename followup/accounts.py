@@ -1,4 +1,9 @@
-"""Users and API tokens: Argon2id password hashes, SHA-256 token hashes."""
+"""Users and API tokens: Argon2id password hashes, SHA-256 token hashes.
+
+Every change made here is audited here (R10: who, when, what), whoever asks for it: the panel
+(``actor="user:<username>"``) or the ``followup`` command (``actor="cli:<os user>"``). The audit
+row names the user or the token, never a password or a token.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +18,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from followup import audit
 from followup.models import ROLES, ApiToken, LoginFailure, Store, User, UserStore
 
 _hasher = PasswordHasher()  # argon2-cffi defaults: Argon2id, RFC 9106 low-memory profile
 
 MIN_PASSWORD_LENGTH = 10
+#: the actor of a change nobody asked for by hand: demo data and test fixtures
+SYSTEM = "system"
 #: the 1,000 most common passwords of at least ``MIN_PASSWORD_LENGTH`` characters (shorter ones
 #: are refused by the length rule anyway); see the file's header for where the list comes from
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent / "data" / "common_passwords.txt"
@@ -59,9 +67,10 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 def add_user(
-    session: Session, username: str, password: str, role: str, stores: list[str], *, now: datetime
+    session: Session, username: str, password: str, role: str, stores: list[str], *, now: datetime,
+    actor: str = SYSTEM,
 ) -> User:
-    """Create or update a user (password, role, stores)."""
+    """Create or update a user (password, role, stores); audited as ``user.saved`` by ``actor``."""
     if role not in ROLES:
         raise AccountError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
     if not username or len(username) > 80 or not username.isprintable() or " " in username:
@@ -82,6 +91,7 @@ def add_user(
             raise AccountError(f"unknown store {code!r}")
         if session.get(UserStore, (user.id, store.id)) is None:
             session.add(UserStore(user_id=user.id, store_id=store.id))
+    audit.record(session, actor, "user.saved", at=now, username=username, role=role, stores=list(stores))
     return user
 
 
@@ -89,14 +99,16 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(session: Session, name: str, *, now: datetime) -> str:
-    """A new API token; only its hash is stored, the token is returned once."""
+def create_token(session: Session, name: str, *, now: datetime, actor: str = SYSTEM) -> str:
+    """A new API token; only its hash is stored, the token is returned once. Audited as
+    ``token.created`` by ``actor``, with the token's name and its public prefix."""
     if not name.strip():
         raise AccountError("token name must not be empty")
     if len(name.strip()) > 80 or not name.strip().isprintable():
         raise AccountError("token name: at most 80 printable characters")
     token = "fu_" + secrets.token_urlsafe(32)
     session.add(ApiToken(name=name.strip(), token_hash=token_hash(token), prefix=token[:8], created_at=now))
+    audit.record(session, actor, "token.created", at=now, name=name.strip(), prefix=token[:8])
     return token
 
 
@@ -164,13 +176,15 @@ def session_is_current(user: User, version: object) -> bool:
     return isinstance(version, int) and version == (user.session_version or 0)
 
 
-def deactivate_user(session: Session, user_id: int) -> User:
-    """Turn a user off: they can no longer log in and their open sessions end."""
+def deactivate_user(session: Session, user_id: int, *, now: datetime, actor: str) -> User:
+    """Turn a user off: they can no longer log in and their open sessions end. Audited as
+    ``user.deactivated`` by ``actor``."""
     user = session.get(User, user_id)
     if user is None:
         raise AccountError("no such user")
     user.active = False
     end_sessions(user)
+    audit.record(session, actor, "user.deactivated", at=now, username=user.username)
     return user
 
 
@@ -205,11 +219,13 @@ def list_tokens(session: Session) -> list[ApiToken]:
     return list(session.scalars(select(ApiToken).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
 
 
-def revoke_token(session: Session, token_id: int, *, now: datetime) -> ApiToken:
-    """A revoked token is refused by the API from now on; the row stays for the record."""
+def revoke_token(session: Session, token_id: int, *, now: datetime, actor: str) -> ApiToken:
+    """A revoked token is refused by the API from now on; the row stays for the record. Audited
+    as ``token.revoked`` by ``actor``."""
     row = session.get(ApiToken, token_id)
     if row is None:
         raise AccountError("no such token")
     if row.revoked_at is None:
         row.revoked_at = now
+    audit.record(session, actor, "token.revoked", at=now, name=row.name, prefix=row.prefix)
     return row

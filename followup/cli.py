@@ -20,6 +20,16 @@ def _fail(message: str, code: int = 2) -> NoReturn:
     sys.exit(code)
 
 
+def _actor() -> str:
+    """Who runs the command, as the audit log names them (R10): ``cli:<os user>``, or ``cli``."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name and no passwd entry (some containers)
+        return "cli"
+
+
 def _runtime(*, migrated: bool = True) -> Any:
     from followup.runtime import build_runtime
     from followup.schema import is_current
@@ -194,7 +204,7 @@ def users_add(username: str, role: str, stores: tuple[str, ...]) -> None:
     rt = _runtime()
     try:
         with unit_of_work(rt.sessions) as s:
-            add_user(s, username, password, role, list(stores), now=rt.clock.now())
+            add_user(s, username, password, role, list(stores), now=rt.clock.now(), actor=_actor())
     except AccountError as exc:
         _fail(str(exc))
     click.echo(f"user {username} ({role}) saved")
@@ -215,7 +225,7 @@ def tokens_create(name: str) -> None:
     rt = _runtime()
     try:
         with unit_of_work(rt.sessions) as s:
-            token = create_token(s, name, now=rt.clock.now())
+            token = create_token(s, name, now=rt.clock.now(), actor=_actor())
     except AccountError as exc:
         _fail(str(exc))
     click.echo(f"API token {name!r} (shown once, keep it safe):")

@@ -107,7 +107,7 @@ def load_demo(session: Session, rt: Runtime) -> bool:
         accept_visit(session, store_ids[code], rt.settings.stores[code], row, source="demo", actor="demo", now=now)
     for username, role, _label in DEMO_USERS:
         if session.scalar(select(User).where(User.username == username)) is None:
-            add_user(session, username, DEMO_PASSWORD, role, [code] if role != "admin" else [], now=now)
+            add_user(session, username, DEMO_PASSWORD, role, [code] if role != "admin" else [], now=now, actor="demo")
     # the advisor login sees the complaints and customers of advisor SA01 (Advisor.user_id)
     session.flush()
     sa01 = session.scalar(select(Advisor).where(Advisor.store_id == store_ids[code], Advisor.code == "SA01"))

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
 from followup.cli import main
-from followup.models import ApiToken, FollowupCase, User, Visit
+from followup.models import ApiToken, AuditEntry, FollowupCase, User, Visit
 from followup.runtime import Runtime, build_runtime
 from followup.settings import load_settings
 from followup.web import create_app
@@ -303,6 +303,41 @@ def test_tokens_create_refuses_an_empty_name(ready: Cli) -> None:
     result = ready("tokens", "create", "  ")
     assert result.exit_code == 2 and "name" in one_line_error(result)
     assert ready.count(ApiToken) == 0
+
+
+def audit_rows(cli: Cli) -> list[AuditEntry]:
+    rt = cli.runtime()
+    try:
+        with rt.sessions() as s:
+            return list(s.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+    finally:
+        rt.dispose()
+
+
+AS_WANG = {"LOGNAME": "wang", "USER": "wang"}  # the operating-system user running the command
+
+
+def test_users_add_is_audited_with_who_ran_it_and_never_the_password(ready: Cli) -> None:
+    result = ready("users", "add", "manager1", "--role", "manager", "--store", "SZ01", input="a-good-pass-123\n",
+                   env=AS_WANG)
+    assert result.exit_code == 0, result.output
+    (row,) = audit_rows(ready)
+    assert (row.actor, row.action) == ("cli:wang", "user.saved")  # R10: who and what
+    assert row.at == datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # when, by the service's clock
+    assert row.detail == {"username": "manager1", "role": "manager", "stores": ["SZ01"]}
+    assert "a-good-pass-123" not in repr((row.actor, row.action, row.detail))
+    ready("users", "add", "manager1", "--role", "manager", input="short\n", env=AS_WANG)  # refused: nothing saved
+    assert len(audit_rows(ready)) == 1
+
+
+def test_tokens_create_is_audited_with_its_name_never_the_token(ready: Cli) -> None:
+    result = ready("tokens", "create", "DMS 接口", env=AS_WANG)
+    assert result.exit_code == 0, result.output
+    token = result.stdout.strip().splitlines()[-1]
+    (row,) = audit_rows(ready)
+    assert (row.actor, row.action) == ("cli:wang", "token.created")
+    assert row.detail == {"name": "DMS 接口", "prefix": token[:8]}  # the prefix the token list shows too
+    assert token not in repr((row.actor, row.action, row.detail))
 
 
 # --- clock --------------------------------------------------------------------------------------

@@ -78,7 +78,9 @@ def test_an_administrator_adds_an_advisor_user_who_can_log_in(rt: Runtime, clien
     with rt.sessions() as s:
         user = s.scalars(select(User).where(User.username == "sa07")).one()
         assert s.scalars(select(Advisor).where(Advisor.code == "SA07")).one().user_id == user.id
-        assert s.scalar(select(AuditEntry.action).where(AuditEntry.action == "user.saved")) == "user.saved"
+        saved = s.scalars(select(AuditEntry).where(AuditEntry.action == "user.saved",
+                                                   AuditEntry.actor == "user:admin1")).one()
+        assert saved.detail == {"username": "sa07", "role": "advisor", "stores": ["SZ01"]}
     other = create_app(runtime=rt).test_client()
     resp = other.post("/login", data={"username": "sa07", "password": "another-pass-77", "csrf_token": csrf(other)})
     assert resp.status_code == 302
@@ -105,6 +107,9 @@ def test_deactivating_a_user_ends_their_session(rt: Runtime, client: FlaskClient
     post(client, f"/settings/users/{uid}/deactivate", {}, token_from="/settings/users")
     assert staff.get("/").status_code == 302
     assert "staff1 客户信息员 SZ01 已停用" in text_of(client.get("/settings/users").get_data(as_text=True))
+    with rt.sessions() as s:
+        row = s.scalars(select(AuditEntry).where(AuditEntry.action == "user.deactivated")).one()
+        assert (row.actor, row.detail) == ("user:admin1", {"username": "staff1"})
     resp = staff.post("/login", data={"username": "staff1", "password": PASSWORD, "csrf_token": csrf(staff)})
     assert resp.status_code == 401
 
@@ -124,5 +129,8 @@ def test_a_token_is_shown_once_and_can_be_revoked(rt: Runtime, client: FlaskClie
     assert "令牌已吊销" in text and "已吊销" in text
     with rt.sessions() as s:
         assert token_owner(s, token, now=NOW) is None
-        actions = s.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
-        assert actions == ["token.created", "token.revoked"]
+        rows = s.execute(select(AuditEntry.actor, AuditEntry.action, AuditEntry.detail)
+                         .where(AuditEntry.action.like("token.%")).order_by(AuditEntry.id)).all()
+        assert [(actor, action) for actor, action, _ in rows] == [("user:admin1", "token.created"),
+                                                                    ("user:admin1", "token.revoked")]
+        assert all(detail["name"] == "DMS 接口" and token not in repr(detail) for _, _, detail in rows)

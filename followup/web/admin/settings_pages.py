@@ -13,12 +13,14 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, g, render_template, request
 
-from followup import accounts, audit
+from followup import accounts
 from followup.message_previews import previews
 from followup.models import ROLES
 from followup.rules.official_calendar import HolidayBlock, HolidayCalendar, statutory_days
+from followup.settings import DEFAULT_TIMEZONE
+from followup.web.admin.actions import done, panel_actor, refused
 from followup.web.auth import role_required
 from followup.web.context import db_session, runtime
 from followup.web.i18n import current_language
@@ -26,12 +28,8 @@ from followup.web.i18n import current_language
 bp = Blueprint("settings", __name__, template_folder="../templates")
 
 
-def _actor() -> str:
-    return f"user:{g.user.username}"
-
-
 #: the calendar is China's: "this year" is the year in Beijing time
-CALENDAR_ZONE = ZoneInfo("Asia/Shanghai")
+CALENDAR_ZONE = ZoneInfo(DEFAULT_TIMEZONE)
 WEEKDAYS = {"zh": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
             "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
 
@@ -114,17 +112,13 @@ def add_user() -> Any:
     try:
         if role != "admin" and not store:
             raise accounts.AccountError("choose the user's store")
-        user = accounts.add_user(s, username, form.get("password", ""), role, [store] if store else [], now=now)
+        user = accounts.add_user(s, username, form.get("password", ""), role, [store] if store else [], now=now,
+                                 actor=panel_actor())
         if role == "advisor" and advisor_code and store:
             accounts.link_advisor(s, user, store, advisor_code)
-        audit.record(s, _actor(), "user.saved", at=now, username=username, role=role, store=store or None)
     except accounts.AccountError as exc:
-        s.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("settings.users"))
-    s.commit()
-    flash("The user is saved.", "ok")
-    return redirect(url_for("settings.users"))
+        return refused(exc, "settings.users")
+    return done("The user is saved.", "settings.users")
 
 
 @bp.post("/settings/users/<int:user_id>/deactivate")
@@ -134,15 +128,10 @@ def deactivate(user_id: int) -> Any:
     try:
         if user_id == g.user.id:
             raise accounts.AccountError("you cannot deactivate yourself")
-        user = accounts.deactivate_user(s, user_id)
-        audit.record(s, _actor(), "user.deactivated", at=now, username=user.username)
+        accounts.deactivate_user(s, user_id, now=now, actor=panel_actor())
     except accounts.AccountError as exc:
-        s.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("settings.users"))
-    s.commit()
-    flash("The user is deactivated.", "ok")
-    return redirect(url_for("settings.users"))
+        return refused(exc, "settings.users")
+    return done("The user is deactivated.", "settings.users")
 
 
 def _tokens_page(new_token: str | None = None) -> Any:
@@ -162,11 +151,9 @@ def create_token() -> Any:
     s, now = db_session(), runtime().clock.now()
     name = request.form.get("name", "")
     try:
-        token = accounts.create_token(s, name, now=now)
+        token = accounts.create_token(s, name, now=now, actor=panel_actor())
     except accounts.AccountError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("settings.tokens"))
-    audit.record(s, _actor(), "token.created", at=now, name=name.strip(), prefix=token[:8])
+        return refused(exc, "settings.tokens")
     s.commit()
     # the token itself is shown on this response only; the database keeps its hash
     return _tokens_page(new_token=token)
@@ -177,11 +164,7 @@ def create_token() -> Any:
 def revoke_token(token_id: int) -> Any:
     s, now = db_session(), runtime().clock.now()
     try:
-        row = accounts.revoke_token(s, token_id, now=now)
+        accounts.revoke_token(s, token_id, now=now, actor=panel_actor())
     except accounts.AccountError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("settings.tokens"))
-    audit.record(s, _actor(), "token.revoked", at=now, name=row.name, prefix=row.prefix)
-    s.commit()
-    flash("The token is revoked.", "ok")
-    return redirect(url_for("settings.tokens"))
+        return refused(exc, "settings.tokens")
+    return done("The token is revoked.", "settings.tokens")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, render_template, request
 
+from followup.web.admin.actions import done, refused
 from followup.web.auth import role_required
 from followup.web.context import db_session, runtime
 from followup.webhooks import admin as service
@@ -51,13 +52,13 @@ def act(sub_id: int, action: str) -> Any:
     try:
         if action == "disable":
             service.turn_off(s, sub, now=now, actor=actor)
-            flash("Subscriber turned off.")
+            message = "Subscriber turned off."
         elif action == "enable":
             service.turn_on(s, sub, now=now, actor=actor)
-            flash("Subscriber turned on.")
+            message = "Subscriber turned on."
         elif action == "test":
             service.queue_test(s, sub, now=now, actor=actor)
-            flash("Test event queued: the next delivery pass sends it.")
+            message = "Test event queued: the next delivery pass sends it."
         elif action == "rotate":
             secret = service.rotate(s, sub, now=now, actor=actor)
             s.commit()
@@ -67,8 +68,7 @@ def act(sub_id: int, action: str) -> Any:
     except service.SubscriberError as exc:
         s.rollback()
         return _page(422, error=str(exc))
-    s.commit()
-    return redirect(url_for("admin_webhooks.index"))
+    return done(message, "admin_webhooks.index")
 
 
 @bp.get("/<int:sub_id>/log")
@@ -88,11 +88,9 @@ def replay(sub_id: int, delivery_id: int) -> Any:
     except LookupError:
         abort(404)
     except service.SubscriberError as exc:
-        flash(str(exc))
-        return redirect(url_for("admin_webhooks.log", sub_id=sub.id))
+        return refused(exc, "admin_webhooks.log", sub_id=sub.id)
     if d.subscriber_id != sub.id:
         s.rollback()
         abort(404)
-    s.commit()
-    flash("Replay queued: the next delivery pass sends it again, with the same webhook id.")
-    return redirect(url_for("admin_webhooks.log", sub_id=sub.id))
+    return done("Replay queued: the next delivery pass sends it again, with the same webhook id.",
+                "admin_webhooks.log", sub_id=sub.id)
