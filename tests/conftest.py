@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from template_db import empty_postgres, prepare_database
 
 from followup.db import make_engine
 from followup.runtime import Runtime, build_runtime, sync_stores
@@ -53,7 +54,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture(scope="session")
 def pg_template() -> Iterator[str]:
-    """One migrated PostgreSQL schema per test session; tables are emptied per test."""
+    """One PostgreSQL schema per test process, migrated once; each test empties it (``migrated_runtime``)."""
     schema = f"t_{uuid.uuid4().hex[:10]}"
     admin = make_engine(PG_URL)
     try:
@@ -71,20 +72,15 @@ def pg_template() -> Iterator[str]:
     admin.dispose()
 
 
-def _empty_pg(runtime: Runtime) -> None:
-    with runtime.engine.connect() as c:
-        names = [t for t in runtime.engine.dialect.get_table_names(c) if t != "alembic_version"]
-    with runtime.engine.begin() as c:
-        c.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
-
-
 def migrated_runtime(settings: Settings) -> Runtime:
     """A runtime on ``settings``' fresh database, its stores synced: the session's PostgreSQL schema
-    is emptied, a new SQLite file migrated. Shared by every ``rt``-like fixture; the caller disposes."""
+    is emptied, a new SQLite file is a copy of the migrated template (``template_db.py``); an
+    existing SQLite file is migrated in place. Shared by every ``rt``-like fixture; the caller disposes."""
+    copied = prepare_database(settings.database_url)
     runtime = build_runtime(settings)
     if runtime.engine.dialect.name == "postgresql":
-        _empty_pg(runtime)
-    else:
+        empty_postgres(runtime.engine)
+    elif not copied:
         upgrade(runtime.engine)
     with runtime.sessions() as s:
         sync_stores(s, runtime.settings)
@@ -93,7 +89,8 @@ def migrated_runtime(settings: Settings) -> Runtime:
 
 
 def database_url(backend: str, request: pytest.FixtureRequest, sqlite_file: Path) -> str:
-    """The session's migrated PostgreSQL schema, or a new SQLite file."""
+    """The session's migrated PostgreSQL schema, or a new SQLite file (``migrated_runtime`` makes it
+    a copy of the migrated template)."""
     return str(request.getfixturevalue("pg_template")) if backend == "postgres" else f"sqlite:///{sqlite_file}"
 
 

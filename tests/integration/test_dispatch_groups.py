@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from template_db import migrated_sqlite_url
 
 from bench.backlog import load_cases
 from bench.common import NOW, pg_db, runtime_for
@@ -25,7 +26,6 @@ from followup.engine import dispatch as dispatcher
 from followup.engine.tick import dispatch_contacts
 from followup.models import AuditEntry, ContactAttempt, FollowupCase, WebhookEvent
 from followup.runtime import Runtime
-from followup.schema import upgrade
 
 CASES = 40
 #: 11:00, 14:00 and 17:00 in Shanghai, then two days later (past the deadlines: the rule is decided)
@@ -68,8 +68,7 @@ def database(backend: str, path: Path) -> Iterator[Runtime]:
             yield rt
             rt.engine.dispose()
         return
-    rt = runtime_for(f"sqlite:///{path}")
-    upgrade(rt.engine)
+    rt = runtime_for(migrated_sqlite_url(path))
     yield rt
     rt.engine.dispose()
 

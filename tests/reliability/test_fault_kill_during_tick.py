@@ -26,11 +26,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from template_db import migrated_sqlite_url
 
 from bench.backlog import load_cases
 from bench.common import NOW, pg_db, runtime_for
 from followup.models import ContactAttempt, FollowupCase
-from followup.schema import upgrade
 
 pytestmark = pytest.mark.slow
 
@@ -48,11 +48,7 @@ def database(backend: str, tmp_path: Path) -> Iterator[str]:
         with pg_db() as url:
             yield url
         return
-    url = f"sqlite:///{tmp_path / 'kill.db'}"
-    engine = runtime_for(url).engine
-    upgrade(engine)
-    engine.dispose()
-    yield url
+    yield migrated_sqlite_url(tmp_path / "kill.db")
 
 
 def start(url: str, record: Path, now: str) -> subprocess.Popen[str]:
