@@ -262,12 +262,7 @@ def _holiday_calendar(path: Path) -> HolidayCalendar:
     """The official holiday calendar file (``app.holiday_calendar``, default ``holidays_cn.toml`` beside
     the configuration): one table per year with its ``blocks`` and make-up ``workdays`` (R2). Errors
     name the entry as ``<file name>.<year>.blocks[i].<field>``."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError("app.holiday_calendar", f"file not found: {path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("app.holiday_calendar", f"{path} is not valid TOML: {exc}") from None
+    raw = _read_toml(path, "app.holiday_calendar")
     years: list[CalendarYear] = []
     keyed: list[tuple[HolidayBlock, str]] = []
     for name, table in raw.items():
@@ -362,12 +357,7 @@ def _stores(raw: Mapping[str, Any], defaults: Mapping[str, Any], calendar: Holid
 
 
 def _survey(path: Path) -> SurveySettings:
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError("app.survey_file", f"file not found: {path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("app.survey_file", f"{path}: {exc}") from None
+    raw = _read_toml(path, "app.survey_file")
     questions = []
     for i, q in enumerate(raw.get("questions", [])):
         key = f"survey.questions[{i}]"
@@ -429,9 +419,12 @@ def _tier(value: object) -> tuple[float, int]:
     return float(value[0]), int(value[1])
 
 
-def _bonus(table: Mapping[str, Any], tiers: tuple[tuple[float, int], ...]) -> BonusSettings:
+def _bonus(table: Mapping[str, Any]) -> BonusSettings:
     """``[bonus]``: the tiers, plus R9's statement (``per_visit_commission``, ``first_to``), whose
     defaults are the rulebook's when the keys are absent."""
+    tiers = tuple(_tier(t) for t in _get(table, "tiers", "bonus.tiers", list))
+    if list(tiers) != sorted(tiers):
+        raise ConfigError("bonus.tiers", "tiers must ascend by score")
     default = BonusSettings(0, ())
     per_visit = _get({"per_visit_commission": default.per_visit_commission, **table}, "per_visit_commission",
                      "bonus.per_visit_commission", int)
@@ -493,16 +486,6 @@ def _subscribers(raw: Mapping[str, Any], environ: Mapping[str, str]) -> tuple[Su
     return tuple(subs)
 
 
-def _web_concurrency(env_vars: Mapping[str, str]) -> int:
-    """``WEB_CONCURRENCY``: the number of gunicorn web workers (the Procfile passes it as ``--workers``)."""
-    text = env_vars.get("WEB_CONCURRENCY", "").strip()
-    if not text:
-        return 1
-    if not text.isdigit() or int(text) < 1:
-        raise ConfigError("WEB_CONCURRENCY", f"must be a whole number of web workers (1 or more), got {text!r}")
-    return int(text)
-
-
 def check_web_workers(env: str, database_url: str, workers: int, *, key: str = "WEB_CONCURRENCY") -> None:
     """Production on SQLite runs one web worker: several processes writing one SQLite file end in
     "database is locked" errors under load. ``gunicorn.conf.py`` calls this with gunicorn's own
@@ -515,104 +498,41 @@ def check_web_workers(env: str, database_url: str, workers: int, *, key: str = "
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Read the configuration; raise :class:`ConfigError` on the first wrong value."""
-    env_vars = dict(os.environ if environ is None else environ)
-    path = Path(env_vars.get("FOLLOWUP_CONFIG") or DEFAULT_CONFIG)
-    try:
-        raw: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError("FOLLOWUP_CONFIG", f"file not found: {path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("FOLLOWUP_CONFIG", f"{path} is not valid TOML: {exc}") from None
-    raw = _extend(raw, path)
-    _env_overrides(raw, env_vars)
+    """Read the configuration; raise :class:`ConfigError` on the first wrong value.
 
-    env = env_vars.get("FOLLOWUP_ENV", "development")
-    if env not in ENVIRONMENTS:
-        raise ConfigError("FOLLOWUP_ENV", f"must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
-    sid = env_vars.get("TWILIO_ACCOUNT_SID") or None
-    mode = env_vars.get("FOLLOWUP_CHANNEL_MODE") or ("twilio" if sid else "sandbox")
-    if mode not in CHANNEL_MODES:
-        raise ConfigError("FOLLOWUP_CHANNEL_MODE", f"must be sandbox or twilio, got {mode!r}")
-    if mode == "twilio":
-        for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"):
-            if not env_vars.get(name):
-                raise ConfigError(name, "required when FOLLOWUP_CHANNEL_MODE=twilio")
+    In this order: the TOML file with the environment's overrides; the environment, channel mode
+    and secrets; the database; the holiday calendar, stores and policy; survey, bonus, complaints;
+    Twilio; webhooks; letters; the worker's variables.
+    """
+    env_vars = dict(os.environ if environ is None else environ)
+    path, raw = _config_file(env_vars)
+    env = _environment(env_vars)
+    mode = _channel_mode(env_vars)
     test_clock = env_vars.get("FOLLOWUP_TEST_CLOCK", "") in ("1", "true", "yes")
-    public = env_vars.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
-    if not public.startswith(("http://", "https://")):
-        raise ConfigError("PUBLIC_BASE_URL", f"must be an http(s) URL, got {public!r}")
+    public = _public_base_url(env_vars)
     secret_key = env_vars.get("FOLLOWUP_SECRET_KEY") or ""
     if env == "production":
-        if not secret_key or secret_key == DEFAULT_SECRET_KEY:
-            raise ConfigError("FOLLOWUP_SECRET_KEY", "required in production (and not the default)")
-        if test_clock:
-            raise ConfigError("FOLLOWUP_TEST_CLOCK", "the test clock is refused in production")
-        if not public.startswith("https://"):
-            raise ConfigError("PUBLIC_BASE_URL", "production needs an https:// public URL")
-    if not secret_key:
-        secret_key = secrets.token_hex(32)
-
-    database_url = env_vars.get("DATABASE_URL") or f"sqlite:///{ROOT / 'instance' / 'followup.db'}"
-    try:
-        make_url(database_url)
-    except ArgumentError:
-        shown = re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", database_url)  # never echo a password
-        raise ConfigError("DATABASE_URL", f"not a database URL: {shown!r}") from None
-    if env == "production":
-        check_web_workers(env, database_url, _web_concurrency(env_vars), key="WEB_CONCURRENCY")
-
+        _refuse_unsafe_production(secret_key=secret_key, test_clock=test_clock, public=public)
+    database_url = _database_url(env_vars, env)
     app = _table(raw, "app", "app")
-    lang = app.get("default_language", "zh")
-    if lang not in ("zh", "en"):
-        raise ConfigError("app.default_language", f"must be zh or en, got {lang!r}")
-    policy_defaults = _table(raw, "policy", "policy")
     calendar_file = path.parent / str(app.get("holiday_calendar", "holidays_cn.toml"))
     holiday_calendar = _holiday_calendar(calendar_file)
-    bonus = _table(raw, "bonus", "bonus")
-    tiers = tuple(_tier(t) for t in _get(bonus, "tiers", "bonus.tiers", list))
-    if list(tiers) != sorted(tiers):
-        raise ConfigError("bonus.tiers", "tiers must ascend by score")
-    comp = _table(raw, "complaints", "complaints")
-    max_resurveys = _get({"max_resurveys": 2, **comp}, "max_resurveys", "complaints.max_resurveys", int)
-    if max_resurveys < 0:
-        raise ConfigError("complaints.max_resurveys", f"must not be negative, got {max_resurveys}")
-    tw = _table(raw, "twilio", "twilio")
     webhooks = _table(raw, "webhooks", "webhooks")
-    webhook_timeout = _get({"timeout": 15.0, **webhooks}, "timeout", "webhooks.timeout", float)
-    if webhook_timeout <= 0:
-        raise ConfigError("webhooks.timeout", f"must be positive, got {webhook_timeout}")
-    calls_ps = _get(tw, "calls_per_second", "twilio.calls_per_second", float)
-    sms_ps = _get(tw, "sms_per_second", "twilio.sms_per_second", float)
-    if calls_ps <= 0 or sms_ps <= 0:
-        raise ConfigError("twilio.calls_per_second", "rates must be positive")
     return Settings(
         env=env,
         database_url=database_url,
-        secret_key=secret_key,
+        secret_key=secret_key or secrets.token_hex(32),  # development: a new one each start
         channel_mode=mode,
         public_base_url=public,
         test_clock=test_clock,
-        default_language=lang,
-        stores=MappingProxyType(_stores(_table(raw, "stores", "stores"), policy_defaults, holiday_calendar)),
+        default_language=_language(app),
+        stores=MappingProxyType(_stores(_table(raw, "stores", "stores"), _table(raw, "policy", "policy"),
+                                        holiday_calendar)),
         survey=_survey(path.parent / str(app.get("survey_file", "survey.toml"))),
-        bonus=_bonus(bonus, tiers),
-        complaints=ComplaintSettings(
-            ack_sla=parse_duration(comp.get("ack_sla", "24h"), "complaints.ack_sla"),
-            resurvey_delay=parse_duration(comp.get("resurvey_delay", "24h"), "complaints.resurvey_delay"),
-            max_resurveys=max_resurveys,
-        ),
-        twilio=TwilioSettings(
-            account_sid=sid,
-            auth_token=env_vars.get("TWILIO_AUTH_TOKEN") or None,
-            from_number=env_vars.get("TWILIO_FROM_NUMBER") or None,
-            api_base_url=(env_vars.get("TWILIO_API_BASE_URL") or "https://api.twilio.com").rstrip("/"),
-            calls_per_second=calls_ps,
-            sms_per_second=sms_ps,
-            ring_timeout=_get(tw, "ring_timeout", "twilio.ring_timeout", int),
-            request_timeout=_get(tw, "request_timeout", "twilio.request_timeout", float),
-        ),
-        webhook_timeout=webhook_timeout,
+        bonus=_bonus(_table(raw, "bonus", "bonus")),
+        complaints=_complaints(raw),
+        twilio=_twilio(_table(raw, "twilio", "twilio"), env_vars),
+        webhook_timeout=_webhook_timeout(webhooks),
         subscribers=_subscribers(webhooks, env_vars),
         config_path=path,
         letters=_letters(_table(raw, "letters", "letters")),
@@ -622,6 +542,124 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         holiday_calendar_file=calendar_file,
     )
 
+
+def _config_file(env_vars: Mapping[str, str]) -> tuple[Path, dict[str, Any]]:
+    """``FOLLOWUP_CONFIG`` (default ``config/followup.toml``): its path and its tables, with the file
+    it ``extends`` under them and the environment's ``FOLLOWUP__section__key`` over them."""
+    path = Path(env_vars.get("FOLLOWUP_CONFIG") or DEFAULT_CONFIG)
+    raw = _extend(_read_toml(path, "FOLLOWUP_CONFIG"), path)
+    _env_overrides(raw, env_vars)
+    return path, raw
+
+
+def _read_toml(path: Path, key: str) -> dict[str, Any]:
+    """A TOML file's tables; a ConfigError on ``key`` when it is missing or not TOML."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(key, f"file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(key, f"{path} is not valid TOML: {exc}") from None
+
+
+def _environment(env_vars: Mapping[str, str]) -> str:
+    """``FOLLOWUP_ENV``: development (default), test or production."""
+    env = env_vars.get("FOLLOWUP_ENV", "development")
+    if env not in ENVIRONMENTS:
+        raise ConfigError("FOLLOWUP_ENV", f"must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+    return env
+
+
+def _channel_mode(env_vars: Mapping[str, str]) -> str:
+    """``FOLLOWUP_CHANNEL_MODE``: twilio when a Twilio account is set, else sandbox; twilio needs the
+    account, its token and the number to call from."""
+    mode = env_vars.get("FOLLOWUP_CHANNEL_MODE") or ("twilio" if env_vars.get("TWILIO_ACCOUNT_SID") else "sandbox")
+    if mode not in CHANNEL_MODES:
+        raise ConfigError("FOLLOWUP_CHANNEL_MODE", f"must be sandbox or twilio, got {mode!r}")
+    if mode == "twilio":
+        for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"):
+            if not env_vars.get(name):
+                raise ConfigError(name, "required when FOLLOWUP_CHANNEL_MODE=twilio")
+    return mode
+
+
+def _public_base_url(env_vars: Mapping[str, str]) -> str:
+    """``PUBLIC_BASE_URL`` without its trailing slash: the base Twilio calls back and signs."""
+    public = env_vars.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    if not public.startswith(("http://", "https://")):
+        raise ConfigError("PUBLIC_BASE_URL", f"must be an http(s) URL, got {public!r}")
+    return public
+
+
+def _refuse_unsafe_production(*, secret_key: str, test_clock: bool, public: str) -> None:
+    """Production starts only with its own secret key, without the test clock, behind https."""
+    if not secret_key or secret_key == DEFAULT_SECRET_KEY:
+        raise ConfigError("FOLLOWUP_SECRET_KEY", "required in production (and not the default)")
+    if test_clock:
+        raise ConfigError("FOLLOWUP_TEST_CLOCK", "the test clock is refused in production")
+    if not public.startswith("https://"):
+        raise ConfigError("PUBLIC_BASE_URL", "production needs an https:// public URL")
+
+
+def _database_url(env_vars: Mapping[str, str], env: str) -> str:
+    """``DATABASE_URL`` (default the SQLite file in ``instance/``); production on SQLite runs one web worker."""
+    database_url = env_vars.get("DATABASE_URL") or f"sqlite:///{ROOT / 'instance' / 'followup.db'}"
+    try:
+        make_url(database_url)
+    except ArgumentError:
+        shown = re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", database_url)  # never echo a password
+        raise ConfigError("DATABASE_URL", f"not a database URL: {shown!r}") from None
+    if env == "production":
+        # WEB_CONCURRENCY: the gunicorn web workers (the Procfile passes it as --workers)
+        check_web_workers(env, database_url, _env_count(env_vars, "WEB_CONCURRENCY", 1, "web workers"))
+    return database_url
+
+
+def _language(app: Mapping[str, Any]) -> str:
+    """``app.default_language``: zh (default) or en."""
+    lang = app.get("default_language", "zh")
+    if lang not in ("zh", "en"):
+        raise ConfigError("app.default_language", f"must be zh or en, got {lang!r}")
+    return str(lang)
+
+
+def _complaints(raw: Mapping[str, Any]) -> ComplaintSettings:
+    """``[complaints]``: R7's timings (24h to acknowledge, a re-survey the next day, two re-surveys)."""
+    comp = _table(raw, "complaints", "complaints")
+    max_resurveys = _get({"max_resurveys": 2, **comp}, "max_resurveys", "complaints.max_resurveys", int)
+    if max_resurveys < 0:
+        raise ConfigError("complaints.max_resurveys", f"must not be negative, got {max_resurveys}")
+    return ComplaintSettings(
+        ack_sla=parse_duration(comp.get("ack_sla", "24h"), "complaints.ack_sla"),
+        resurvey_delay=parse_duration(comp.get("resurvey_delay", "24h"), "complaints.resurvey_delay"),
+        max_resurveys=max_resurveys,
+    )
+
+
+def _twilio(tw: Mapping[str, Any], env_vars: Mapping[str, str]) -> TwilioSettings:
+    """The Twilio credentials (environment only) and ``[twilio]``: rates and timeouts."""
+    calls_ps = _get(tw, "calls_per_second", "twilio.calls_per_second", float)
+    sms_ps = _get(tw, "sms_per_second", "twilio.sms_per_second", float)
+    if calls_ps <= 0 or sms_ps <= 0:
+        raise ConfigError("twilio.calls_per_second", "rates must be positive")
+    return TwilioSettings(
+        account_sid=env_vars.get("TWILIO_ACCOUNT_SID") or None,
+        auth_token=env_vars.get("TWILIO_AUTH_TOKEN") or None,
+        from_number=env_vars.get("TWILIO_FROM_NUMBER") or None,
+        api_base_url=(env_vars.get("TWILIO_API_BASE_URL") or "https://api.twilio.com").rstrip("/"),
+        calls_per_second=calls_ps,
+        sms_per_second=sms_ps,
+        ring_timeout=_get(tw, "ring_timeout", "twilio.ring_timeout", int),
+        request_timeout=_get(tw, "request_timeout", "twilio.request_timeout", float),
+    )
+
+
+def _webhook_timeout(webhooks: Mapping[str, Any]) -> float:
+    """``webhooks.timeout``: seconds a subscriber has to answer (default 15)."""
+    timeout: float = _get({"timeout": 15.0, **webhooks}, "timeout", "webhooks.timeout", float)
+    if timeout <= 0:
+        raise ConfigError("webhooks.timeout", f"must be positive, got {timeout}")
+    return timeout
 
 def _sandbox_customers(value: str) -> str:
     if value not in ("silent", "demo"):
