@@ -10,9 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import text
 from template_db import empty_postgres, prepare_database
 
+from followup import accounts
 from followup.db import make_engine
 from followup.runtime import Runtime, build_runtime, sync_stores
 from followup.schema import upgrade
@@ -39,6 +41,23 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_connect(self, address)  # type: ignore[arg-type]
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+#: Argon2id as the service stores it, at the least cost argon2 allows: a hash and a check take a
+#: millisecond instead of a third of a second (the suite adds users and logs in hundreds of times).
+QUICK_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "real_password_hash: hash passwords with the service's own Argon2id cost")
+
+
+@pytest.fixture(autouse=True)
+def _quick_password_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Passwords are hashed and checked with ``QUICK_HASHER`` (the same code, the same Argon2id
+    format), except in tests marked ``real_password_hash``, which prove the real cost."""
+    if request.node.get_closest_marker("real_password_hash") is None:
+        monkeypatch.setattr(accounts, "_hasher", QUICK_HASHER)
 
 
 def make_settings(tmp_path: Path, **env: str) -> Settings:
