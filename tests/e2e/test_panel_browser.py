@@ -15,18 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import add_visit, visit_row
 from openpyxl import load_workbook
 from sqlalchemy import select
+from template_db import migrated_sqlite_url
 from werkzeug.serving import make_server
 
 from followup.channels.sandbox import SandboxChannel
 from followup.engine.tick import run_tick
-from followup.intake.records import VisitRow
-from followup.intake.visit_upsert import accept_visit
-from followup.models import FollowupCase, Store, SurveyResponse, Visit
+from followup.models import FollowupCase, SurveyResponse, Visit
 from followup.runtime import Runtime, build_runtime, sync_stores
 from followup.sandbox.demo_data import DEMO_PASSWORD, load_demo
-from followup.schema import upgrade
 from followup.settings import load_settings
 from followup.web import create_app
 
@@ -43,24 +42,17 @@ PHONE = {"width": 390, "height": 844}
 
 def late_visit(rt: Runtime, ro: str, name: str, mobile: str) -> None:
     """A visit imported after its deadline (breached, late_intake) of an advisor with no other visit."""
-    with rt.sessions() as s:
-        store_id = s.scalar(select(Store.id).where(Store.code == "SZ01"))
-        assert store_id is not None
-        row = VisitRow(row=2, store_code="SZ01", ro_number=ro, customer_name=name, mobile=mobile, phone=None,
-                       address="深圳市南山区科技园北区松坪山路3号", plate="粤B8E2E8", vin=None, vehicle_model="迈腾",
-                       advisor_code="SA09", advisor_name="测试顾问", service_type="repair",
-                       delivered_at=NOW - timedelta(hours=80), mileage_km=20000, language="zh")
-        accept_visit(s, store_id, rt.settings.stores["SZ01"], row, source="test", actor="test", now=NOW)
-        s.commit()
+    add_visit(rt, visit_row(ro, customer_name=name, mobile=mobile, plate="粤B8E2E8", vehicle_model="迈腾",
+                            advisor_code="SA09", advisor_name="测试顾问", service_type="repair",
+                            delivered_at=NOW - timedelta(hours=80), mileage_km=20000), at=NOW)
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Runtime]]:
     tmp = tmp_path_factory.mktemp("e2e")
-    settings = load_settings({"FOLLOWUP_ENV": "test", "DATABASE_URL": f"sqlite:///{tmp / 'e2e.db'}",
+    settings = load_settings({"FOLLOWUP_ENV": "test", "DATABASE_URL": migrated_sqlite_url(tmp / "e2e.db"),
                               "FOLLOWUP_TEST_CLOCK": "1", "FOLLOWUP_CHANNEL_MODE": "sandbox"})
     rt = build_runtime(settings)
-    upgrade(rt.engine)
     with rt.sessions() as s:
         sync_stores(s, rt.settings)
         s.commit()

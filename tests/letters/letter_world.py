@@ -4,45 +4,32 @@ never picks up and whose SMS bounces, and a clock moved from one due moment to t
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
-from fakes.worker_ticks import run_due_until
-from sqlalchemy import select
+import factories
+from factories import SH, run_until
 
 from followup.channels.base import Contact, Sent
 from followup.channels.sandbox import SandboxChannel, silent
-from followup.engine.tick import duties, run_tick
 from followup.intake.records import VisitRow
-from followup.intake.visit_upsert import accept_visit
-from followup.models import FollowupCase, Store
+from followup.models import FollowupCase
 from followup.runtime import Runtime
 
-SH = ZoneInfo("Asia/Shanghai")
+__all__ = ["DELIVERED", "SH", "add_visit", "case_row", "queue_letter", "run_until", "unreachable", "visit_row"]
+
 #: delivered Friday 20 November 2026, 10:00 in Shenzhen
 DELIVERED = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 
 
 def visit_row(n: int = 1, **changes: object) -> VisitRow:
-    values: dict[str, object] = dict(
-        row=n + 1, store_code="SZ01", ro_number=f"RO2611{n:04d}", customer_name="张伟", mobile=f"+861380013{n:04d}",
-        phone=None, address="深圳市南山区科技南十二路18号3栋2单元1101", plate="粤B12345", vin=None,
-        vehicle_model="大众朗逸", advisor_code="SA01", advisor_name="王强", service_type="maintenance",
-        delivered_at=DELIVERED, mileage_km=12000, language="zh",
-    )
-    values.update(changes)
-    return VisitRow(**values)  # type: ignore[arg-type]
+    """The ``n``-th visit of the letter tests: its own RO number and mobile, delivered at ``DELIVERED``."""
+    fields: dict[str, object] = dict(row=n + 1, mobile=f"+861380013{n:04d}", vehicle_model="大众朗逸",
+                                     address="深圳市南山区科技南十二路18号3栋2单元1101", delivered_at=DELIVERED)
+    return factories.visit_row(f"RO2611{n:04d}", **{**fields, **changes})
 
 
 def add_visit(rt: Runtime, row: VisitRow, *, now: datetime | None = None) -> int:
     """Accept the visit (at its delivery time unless told) and return its case id."""
-    with rt.sessions() as s:
-        store_id = s.scalar(select(Store.id).where(Store.code == row.store_code))
-        assert store_id is not None
-        accepted = accept_visit(s, store_id, rt.settings.stores[row.store_code], row, source="test", actor="test",
-                                now=now or row.delivered_at)
-        s.commit()
-        assert accepted.case is not None
-        return accepted.case.id
+    return factories.add_visit(rt, row, at=now)
 
 
 def unreachable(contact: Contact, now: datetime) -> Sent:
@@ -50,17 +37,6 @@ def unreachable(contact: Contact, now: datetime) -> Sent:
     if contact.channel == "sms":
         return Sent(f"SBS{contact.attempt_id:08d}", outcome="undelivered", ended_at=now)
     return silent(contact, now)
-
-
-def run_until(rt: Runtime, channel: SandboxChannel, until: datetime, *, dispatch_only: bool = False) -> None:
-    """Tick at every moment something falls due, up to ``until`` (no sleeping); with
-    ``dispatch_only`` the other duties (the worker's letter batch among them) do not run."""
-    dispatch = duties(rt, channel)["dispatch"]
-
-    def step() -> object:
-        return dispatch(rt, rt.clock.now()) if dispatch_only else run_tick(rt, channel)
-
-    run_due_until(rt, step, until)
 
 
 def case_row(rt: Runtime, case_id: int) -> FollowupCase:

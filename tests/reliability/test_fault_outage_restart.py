@@ -11,19 +11,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from fakes.worker_ticks import run_due_until
+from factories import SH, add_visit, run_until, visit_row
 from sqlalchemy import select
 
 from followup.channels.sandbox import SandboxChannel, silent
 from followup.engine.tick import run_tick
 from followup.intake.records import VisitRow
-from followup.intake.visit_upsert import accept_visit
-from followup.models import ContactAttempt, Customer, FollowupCase, Store, Visit
+from followup.models import ContactAttempt, FollowupCase
 from followup.runtime import Runtime
 
-SH = ZoneInfo("Asia/Shanghai")
 DOWN = datetime(2026, 11, 25, 10, 15, tzinfo=SH)
 UP = DOWN + timedelta(hours=2)
 
@@ -35,10 +32,8 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 
 
 def visit(ro: str, delivered: datetime, mobile: str) -> VisitRow:
-    return VisitRow(row=2, store_code="SZ01", ro_number=ro, customer_name=f"客户{ro}", mobile=mobile, phone=None,
-                    address="深圳市福田区深南大道1号", plate=None, vin=None, vehicle_model=None, advisor_code="SA01",
-                    advisor_name="王顾问", service_type="maintenance", delivered_at=delivered.astimezone(UTC),
-                    mileage_km=None, language="zh")
+    return visit_row(ro, customer_name=f"客户{ro}", mobile=mobile, address="深圳市福田区深南大道1号", plate=None,
+                     vehicle_model=None, advisor_name="王顾问", delivered_at=delivered.astimezone(UTC), mileage_km=None)
 
 
 def opening(when: datetime) -> bool:
@@ -46,25 +41,9 @@ def opening(when: datetime) -> bool:
     return timedelta(0) <= when - at(0, 14) < timedelta(seconds=1)
 
 
-def run_until(rt: Runtime, channel: SandboxChannel, until: datetime) -> None:
-    """The worker running normally: a tick at every moment something falls due, up to ``until``."""
-    run_due_until(rt, lambda: run_tick(rt, channel), until)
-
-
 def accept(rt: Runtime, row: VisitRow, now: datetime, *, do_not_call: bool = False) -> int:
     rt.clock.set(now)  # type: ignore[attr-defined]
-    with rt.sessions() as s:
-        store_id = s.scalar(select(Store.id).where(Store.code == "SZ01"))
-        assert store_id is not None
-        accepted = accept_visit(s, store_id, rt.settings.stores["SZ01"], row, source="test", actor="test", now=now)
-        s.flush()
-        case = s.scalar(select(FollowupCase).join(Visit, Visit.id == FollowupCase.visit_id)
-                        .where(Visit.ro_number == row.ro_number))
-        assert case is not None and accepted is not None
-        if do_not_call:
-            s.get_one(Customer, s.get_one(Visit, case.visit_id).customer_id).do_not_call = True
-        s.commit()
-        return case.id
+    return add_visit(rt, row, at=now, do_not_call=do_not_call)
 
 
 def test_two_hours_down_every_due_contact_handled_in_windows_in_due_order(rt: Runtime) -> None:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from factories import logged_in_client, make_user
 from fakes.twilio_emulator import TwilioEmulator
 from fakes.twilio_env import PUBLIC, emulator, import_visit, post_signed, tick_at, twilio_rt  # noqa: F401
 from markupsafe import escape
@@ -64,10 +65,7 @@ def stored(rt: Runtime, sid: str) -> SmsMessage:
 
 def case_page(rt: Runtime, case_id: int) -> str:
     """The case page as information staff see it."""
-    from web.panel_support import log_in
-
-    client = create_app(runtime=rt).test_client()
-    log_in(client, "staff_bodies")
+    client = logged_in_client(rt, "staff_bodies")
     resp = client.get(f"/cases/{case_id}")
     assert resp.status_code == 200
     return resp.get_data(as_text=True)
@@ -75,8 +73,6 @@ def case_page(rt: Runtime, case_id: int) -> str:
 
 def test_odd_sms_bodies_are_stored_whole_answered_with_a_hint_and_shown_escaped(
         twilio_rt: Runtime, surveys: dict[str, int]) -> None:  # noqa: F811
-    from web.panel_support import make_user
-
     client = create_app(runtime=twilio_rt).test_client()
     for n, (name, body) in enumerate(BODIES.items()):
         sid = f"SM{n:032x}"

@@ -7,23 +7,20 @@ letter batch), so the pages show what a real flow stores.
 
 from __future__ import annotations
 
-import functools
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from factories import case_of, log_in, make_user
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from followup.accounts import add_user, hash_password, link_advisor
 from followup.channels.sandbox import SandboxChannel, silent
 from followup.engine.tick import run_tick
 from followup.intake.importer import import_visits
 from followup.letters.letter_batch import build_batch
-from followup.models import Complaint, Customer, FollowupCase, LetterBatch, Store, User, UserStore, Visit
+from followup.models import Complaint, Customer, FollowupCase, LetterBatch, Store
 from followup.runtime import Runtime
 from followup.surveys.responses import record_survey
 from followup.surveys.sms_survey import Inbound, handle_inbound
@@ -36,7 +33,6 @@ SZ02_ENV = {
     "FOLLOWUP__stores__SZ02__address": "广州市天河区天河路1号",
     "FOLLOWUP__stores__SZ02__sms_signature": "广州天河店",
 }
-PASSWORD = "a-good-pass-123"
 EVIL_NAME = "<script>alert(1)</script>"
 EVIL_SMS = "<img src=x onerror=alert(1)>"
 #: 09:00 Shanghai on Thursday 19 November 2026: inside the calling windows and SMS hours
@@ -64,21 +60,6 @@ def leaked_numbers(text: str) -> list[str]:
     return [form for e164 in MOBILES.values() for form in full_number_forms(e164) if form in text]
 
 
-@functools.cache
-def password_hash() -> str:
-    """One Argon2id hash of ``PASSWORD`` per test process (each hash takes a quarter of a second)."""
-    return hash_password(PASSWORD)
-
-
-def quick_user(s: Session, username: str, role: str, store: str) -> User:
-    """A panel user of ``store`` with ``PASSWORD``, stored as ``add_user`` stores one."""
-    user = User(username=username, role=role, password_hash=password_hash(), created_at=START, session_version=0)
-    s.add(user)
-    s.flush()
-    s.add(UserStore(user_id=user.id, store_id=s.scalars(select(Store.id).where(Store.code == store)).one()))
-    return user
-
-
 @dataclass
 class World:
     rt: Runtime
@@ -94,32 +75,11 @@ class World:
         return client
 
 
-def csrf(client: FlaskClient, path: str = "/login") -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True))
-    assert found, f"no csrf_token in {path}"
-    return found.group(1)
-
-
-def log_in(client: FlaskClient, username: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
-    resp = client.post("/login", data={"username": username, "password": password, "csrf_token": csrf(client)})
-    assert resp.status_code == 302, (username, resp.status_code)
-    return resp
-
-
 def _import(rt: Runtime, tmp_path: Path, rows: list[str]) -> None:
     csv = tmp_path / "visits.csv"
     csv.write_text(HEADER + "".join(r + "\n" for r in rows), encoding="utf-8")
     report = import_visits(csv, settings=rt.settings, sessions=rt.sessions, clock=rt.clock)
     assert report.exit_code == 0, report.errors
-
-
-def case_of(rt: Runtime, store: str, ro: str) -> int:
-    with rt.sessions() as s:
-        case_id = s.scalar(select(FollowupCase.id).join(Visit, Visit.id == FollowupCase.visit_id)
-                           .join(Store, Store.id == Visit.store_id)
-                           .where(Store.code == store, Visit.ro_number == ro))
-        assert case_id is not None
-        return case_id
 
 
 def build_world(rt: Runtime, tmp_path: Path) -> World:
@@ -135,7 +95,7 @@ def build_world(rt: Runtime, tmp_path: Path) -> World:
     world = World(rt, create_app(runtime=rt))
     for key, (store, ro) in {"evil": ("SZ01", "RO-EVIL"), "plain": ("SZ01", "RO-PLAIN"),
                              "letter": ("SZ01", "RO-LETTER"), "gz": ("SZ02", "RO-GZ")}.items():
-        world.cases[key] = case_of(rt, store, ro)
+        world.cases[key] = case_of(rt, ro, store)
     with rt.sessions() as s:
         # the hostile customer may not be called: the SMS survey starts at once (R3);
         # the letter customers may be neither called nor texted: straight to the letter (R4)
@@ -165,15 +125,11 @@ def build_world(rt: Runtime, tmp_path: Path) -> World:
             s.commit()
         with rt.sessions() as s:
             world.complaints[key] = s.scalars(select(Complaint.id).where(Complaint.case_id == world.cases[key])).one()
-    with rt.sessions() as s:
-        add_user(s, "admin", PASSWORD, "admin", [], now=START)  # the real path once (Argon2id, checks)
-        for username, role, store in [("staff1", "info_staff", "SZ01"), ("manager1", "manager", "SZ01"),
-                                      ("gz_staff", "info_staff", "SZ02"), ("gz_manager", "manager", "SZ02"),
-                                      ("sa01", "advisor", "SZ01"), ("sa02", "advisor", "SZ01")]:
-            user = quick_user(s, username, role, store)
-            if role == "advisor":
-                link_advisor(s, user, store, username.upper())
-        s.commit()
+    make_user(rt, "admin", "admin", at=START)
+    for username, role, store in [("staff1", "info_staff", "SZ01"), ("manager1", "manager", "SZ01"),
+                                  ("gz_staff", "info_staff", "SZ02"), ("gz_manager", "manager", "SZ02"),
+                                  ("sa01", "advisor", "SZ01"), ("sa02", "advisor", "SZ01")]:
+        make_user(rt, username, role, [store], advisor=username.upper() if role == "advisor" else None, at=START)
     return world
 
 

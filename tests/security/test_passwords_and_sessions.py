@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from factories import PASSWORD, csrf
 from sqlalchemy import select
 
 from followup.accounts import (
@@ -20,7 +21,7 @@ from followup.accounts import (
 from followup.cli import main
 from followup.models import User
 from followup.runtime import Runtime
-from security.security_world import PASSWORD, START, World, csrf
+from security.security_world import START, World
 
 
 def stored_hash(rt: Runtime, username: str) -> str:

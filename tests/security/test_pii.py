@@ -9,6 +9,7 @@ import re
 import zipfile
 from pathlib import Path
 
+from factories import csrf
 from pypdf import PdfReader
 from sqlalchemy import event, select
 
@@ -20,7 +21,6 @@ from security.security_world import (
     MOBILES,
     World,
     build_world,
-    csrf,
     deliver_events_to_panel,
     leaked_numbers,
     stream_text,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from factories import PASSWORD, csrf
 from fakes.twilio_emulator import TwilioEmulator
 from fakes.twilio_env import AUTH_TOKEN, PUBLIC, emulator, post_signed, read_sample, twilio_env  # noqa: F401
 from sqlalchemy import func, select
@@ -31,7 +32,7 @@ from followup.runtime import Runtime, build_runtime, sync_stores
 from followup.schema import upgrade
 from followup.settings import DEFAULT_SECRET_KEY, ConfigError, load_settings
 from followup.web import create_app
-from security.security_world import MOBILES, PASSWORD, SZ02_ENV, csrf, full_number_forms
+from security.security_world import MOBILES, SZ02_ENV, full_number_forms
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = "s3cr3t-session-key-0123456789abcdef0123456789"

@@ -4,11 +4,12 @@ its downloads, report and export), as if it did not exist; advisors see only the
 from __future__ import annotations
 
 import pytest
+from factories import csrf
 from sqlalchemy import select
 
 from followup.models import Customer, FollowupCase, Visit
 from security.db_snapshot import changed_tables, snapshot
-from security.security_world import World, csrf
+from security.security_world import World
 
 
 def other_store_paths(world: World, store: str) -> list[str]:

@@ -2,42 +2,32 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 
+import factories
 import pytest
+from factories import PASSWORD, csrf, make_user
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from werkzeug.test import TestResponse
 
-from followup.accounts import add_user
 from followup.models import LoginFailure, User
 from followup.runtime import Runtime
 from followup.web import create_app
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-PASSWORD = "a-good-pass-123"
 
 
 @pytest.fixture
 def client(rt: Runtime) -> FlaskClient:
     rt.clock.set(NOW)  # type: ignore[attr-defined]
-    with rt.sessions() as s:
-        add_user(s, "staff1", PASSWORD, "info_staff", ["SZ01"], now=NOW)
-        s.commit()
+    make_user(rt, "staff1")
     return create_app(runtime=rt).test_client()
 
 
-def csrf(client: FlaskClient, path: str = "/login") -> str:
-    page = client.get(path)
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
-    assert found, "no csrf_token in the form"
-    return found.group(1)
-
-
-def log_in(client: FlaskClient, password: str = PASSWORD, username: str = "staff1", query: str = ""):  # type: ignore[no-untyped-def]
-    return client.post(
-        "/login" + query, data={"username": username, "password": password, "csrf_token": csrf(client)}
-    )
+def log_in(client: FlaskClient, password: str = PASSWORD, username: str = "staff1", query: str = "") -> TestResponse:
+    """``staff1`` tries to log in (with ``password``): the response, whatever it is."""
+    return factories.log_in(client, username, password=password, query=query, expect=None)
 
 
 def logged_in(client: FlaskClient) -> bool:
@@ -121,9 +111,7 @@ def test_ten_failures_lock_the_username_even_for_the_right_password(rt: Runtime,
     assert "15 分钟" in resp.get_data(as_text=True)
     assert not logged_in(client)
     # another username is not locked
-    with rt.sessions() as s:
-        add_user(s, "staff2", PASSWORD, "info_staff", ["SZ01"], now=NOW)
-        s.commit()
+    make_user(rt, "staff2")
     assert log_in(client, username="staff2").status_code == 302
 
 

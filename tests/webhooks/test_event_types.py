@@ -17,9 +17,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from factories import log_in, make_user
 from fakes.worker_ticks import run_due_until
 from sqlalchemy import func, select
-from webhook_world import LocalReceiver, StreamReader, add_panel_user, log_in, receiver, with_settings
+from webhook_world import LocalReceiver, StreamReader, receiver, with_settings
 from werkzeug.serving import make_server
 
 from followup.accounts import add_user
@@ -197,7 +198,7 @@ def test_the_live_stream_shows_an_event_within_a_second_of_the_tick_that_produce
         run_tick(live, channel)  # the panel's receiver and its secret exist from the first pass on
         add_visit(live, "RO-LIVE", "+8613800138009", delivered=T0, now=T0)
         run_tick(live, channel)  # visit.imported reaches the panel
-        add_panel_user(live, "staff1")
+        make_user(live, "staff1")
         client = app.test_client()
         log_in(client, "staff1")
         with live.sessions() as s:

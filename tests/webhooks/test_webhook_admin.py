@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from factories import log_in, make_user
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from webhook_world import NOW, Reply, add_panel_user, at, log_in, receiver, subscriber
+from webhook_world import NOW, Reply, at, receiver, subscriber
 
 from followup.models import AuditEntry, WebhookDelivery, WebhookSubscriber
 from followup.runtime import Runtime
@@ -24,7 +25,7 @@ def admin(rt: Runtime) -> FlaskClient:
         sync_subscribers(s, rt.settings, NOW)
         s.query(WebhookSubscriber).update({"active": False, "disabled_reason": "admin"})  # nothing listens there
         s.commit()
-    add_panel_user(rt, "root", role="admin", stores=())
+    make_user(rt, "root", "admin")
     client = create_app(runtime=rt).test_client()
     log_in(client, "root")
     return client
@@ -115,7 +116,7 @@ def test_a_bad_address_is_refused_with_a_message(rt: Runtime, admin: FlaskClient
 
 def test_only_admins_see_and_use_the_page(rt: Runtime, admin: FlaskClient) -> None:
     assert 'href="/webhooks/subscribers"' in admin.get("/").get_data(as_text=True)
-    add_panel_user(rt, "staff1")
+    make_user(rt, "staff1")
     staff = create_app(runtime=rt).test_client()
     log_in(staff, "staff1")
     assert 'href="/webhooks/subscribers"' not in staff.get("/").get_data(as_text=True)

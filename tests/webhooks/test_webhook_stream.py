@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from factories import log_in, make_user
 from flask.testing import FlaskClient
-from webhook_world import NOW, StreamReader, add_panel_user, log_in
+from webhook_world import NOW, StreamReader
 
 from followup.runtime import Runtime
 from followup.web import create_app
@@ -31,7 +32,7 @@ def staff(rt: Runtime) -> Iterator[tuple[FlaskClient, str]]:
         assert sub is not None
         s.commit()
         secret = sub.secret
-    add_panel_user(rt, "staff1")
+    make_user(rt, "staff1")
     client = create_app(runtime=rt).test_client()
     log_in(client, "staff1")
     yield client, secret

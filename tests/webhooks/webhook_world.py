@@ -156,27 +156,7 @@ def wait_until(predicate: Any, timeout: float = 5.0) -> bool:
     return False
 
 
-# --- the admin panel: a logged-in client and its live stream ----------------------------------------
-
-PASSWORD = "a-good-pass-123"
-
-
-def log_in(client: Any, username: str) -> None:
-    import re
-
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert token, "no csrf_token on the login page"
-    resp = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token.group(1)})
-    assert resp.status_code == 302, resp.get_data(as_text=True)
-
-
-def add_panel_user(rt: Runtime, username: str, role: str = "info_staff", stores: tuple[str, ...] = ("SZ01",)) -> None:
-    from followup.accounts import add_user
-
-    with rt.sessions() as s:
-        add_user(s, username, PASSWORD, role, list(stores), now=rt.clock.now())
-        s.commit()
+# --- the admin panel's live stream ------------------------------------------------------------------
 
 
 class StreamReader:
