@@ -20,6 +20,9 @@ from followup.runtime import Runtime, build_runtime, sync_stores
 from followup.schema import upgrade
 from followup.settings import Settings, load_settings
 
+#: fixtures shared by many areas, defined beside their fakes (``emulator``, ``twilio_rt``)
+pytest_plugins = ["fakes.twilio_env"]
+
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples"
 PG_URL = os.environ.get("FOLLOWUP_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from conftest import database_url, make_settings, migrated_runtime
 from fakes.twilio_emulator import TwilioEmulator
-from fakes.twilio_env import PUBLIC, emulator, import_visit, post_signed, read_sample, tick_at, twilio_env  # noqa: F401
+from fakes.twilio_env import PUBLIC, import_visit, post_signed, read_sample, tick_at, twilio_env
 from fakes.worker_ticks import run_due_until
 from sqlalchemy import select
 
@@ -129,7 +129,7 @@ def test_a_reimport_with_another_delivery_time_moves_the_deadline_the_same_way(c
 
 @pytest.fixture
 def texting_on_a_closed_day(backend: str, tmp_path: Path, request: pytest.FixtureRequest,
-                            emulator: TwilioEmulator) -> Iterator[Runtime]:  # noqa: F811
+                            emulator: TwilioEmulator) -> Iterator[Runtime]:
     url = database_url(backend, request, tmp_path / "twilio.db")
     env = twilio_env(emulator, url, FOLLOWUP__stores__SZ01__policy__closed_days='["2026-11-20"]')
     runtime = migrated_runtime(load_settings(env))

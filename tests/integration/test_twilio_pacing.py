@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conftest import migrated_runtime
 from fakes.twilio_emulator import TwilioEmulator
-from fakes.twilio_env import emulator, import_visit, tick_at, twilio_env, twilio_rt  # noqa: F401
+from fakes.twilio_env import import_visit, tick_at, twilio_env
 from sqlalchemy import select
 
 from followup.channels.pacing import Pacer
@@ -33,7 +33,7 @@ class FakeWall:
         self.t += seconds
 
 
-def test_two_workers_share_one_limit(twilio_rt: Runtime) -> None:  # noqa: F811
+def test_two_workers_share_one_limit(twilio_rt: Runtime) -> None:
     wall = FakeWall()
     one = Pacer(twilio_rt.engine, wall=wall, sleep=wall.sleep)
     two = Pacer(twilio_rt.engine, wall=wall, sleep=wall.sleep)
@@ -47,12 +47,12 @@ def test_two_workers_share_one_limit(twilio_rt: Runtime) -> None:  # noqa: F811
     assert slow.admit("call:slow", 0.25, budget=60) == (False, 0.0)  # 4 s away: left for the next tick
 
 
-def _runtime(tmp_path: Path, emulator: TwilioEmulator, rate: str) -> Runtime:  # noqa: F811
+def _runtime(tmp_path: Path, emulator: TwilioEmulator, rate: str) -> Runtime:
     env = twilio_env(emulator, f"sqlite:///{tmp_path / 'paced.db'}", FOLLOWUP__twilio__calls_per_second=rate)
     return migrated_runtime(load_settings(env))
 
 
-def test_a_backlog_of_calls_goes_out_at_the_configured_rate(tmp_path: Path, emulator: TwilioEmulator) -> None:  # noqa: F811
+def test_a_backlog_of_calls_goes_out_at_the_configured_rate(tmp_path: Path, emulator: TwilioEmulator) -> None:
     rt = _runtime(tmp_path, emulator, "5.0")
     for n in range(5):
         import_visit(rt, tmp_path, ro=f"WO2611900{n}", mobile=f"+861380013800{n}")
@@ -65,7 +65,7 @@ def test_a_backlog_of_calls_goes_out_at_the_configured_rate(tmp_path: Path, emul
     rt.dispose()
 
 
-def test_a_slow_rate_leaves_the_rest_for_the_next_tick(tmp_path: Path, emulator: TwilioEmulator) -> None:  # noqa: F811
+def test_a_slow_rate_leaves_the_rest_for_the_next_tick(tmp_path: Path, emulator: TwilioEmulator) -> None:
     rt = _runtime(tmp_path, emulator, "0.2")  # one call every 5 s: no waiting that long inside a tick
     for n in range(3):
         import_visit(rt, tmp_path, ro=f"WO2611900{n}", mobile=f"+861380013800{n}")

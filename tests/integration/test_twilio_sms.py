@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from fakes.twilio_emulator import TwilioEmulator
-from fakes.twilio_env import PUBLIC, emulator, import_visit, post_signed, read_sample, tick_at, twilio_rt  # noqa: F401
+from fakes.twilio_env import PUBLIC, import_visit, post_signed, read_sample, tick_at
 from sqlalchemy import select
 
 from followup.channels.registry import build_channel
@@ -24,7 +24,7 @@ IMPORTED = datetime(2026, 11, 19, 1, 0, tzinfo=UTC)  # 09:00 Shanghai: SMS hours
 
 
 @pytest.fixture
-def texting(twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path) -> dict[str, Any]:  # noqa: F811
+def texting(twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path) -> dict[str, Any]:
     """A do-not-call customer: the SMS survey starts at once (R3/R4)."""
     import_visit(twilio_rt, tmp_path, do_not_call=True)
     tick_at(twilio_rt, IMPORTED)
@@ -53,7 +53,7 @@ def sms_status(t: dict[str, Any], samples: Path, sample: str) -> int:
 
 
 def test_opt_out_first_with_one_confirmation_then_the_letter(texting: dict[str, Any], samples: Path,
-                                                             emulator: TwilioEmulator) -> None:  # noqa: F811
+                                                             emulator: TwilioEmulator) -> None:
     rt = texting["rt"]
     (confirmation,) = reply(texting, samples, "  退订 ")
     assert confirmation.startswith("【星河大众】您已退订") and confirmation.endswith("回T退订")
@@ -147,7 +147,7 @@ def test_delivered_then_late_sent_stays_delivered(texting: dict[str, Any], sampl
 
 @pytest.mark.parametrize(("status", "code"), [(429, 20429), (500, 20500), (503, 20503)])
 def test_rate_limit_and_server_errors_are_retried_without_using_an_attempt(
-    twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path, status: int, code: int  # noqa: F811
+    twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path, status: int, code: int
 ) -> None:
     import_visit(twilio_rt, tmp_path)
     # a 429 is sent again at once up to five times (channels/twilio_once.py): the sixth reaches the dispatcher
@@ -163,7 +163,7 @@ def test_rate_limit_and_server_errors_are_retried_without_using_an_attempt(
     assert emulator.problems == []
 
 
-def test_invalid_number_ends_calling_and_marks_the_number_bad(twilio_rt: Runtime, emulator: TwilioEmulator,  # noqa: F811
+def test_invalid_number_ends_calling_and_marks_the_number_bad(twilio_rt: Runtime, emulator: TwilioEmulator,
                                                              tmp_path: Path) -> None:
     import_visit(twilio_rt, tmp_path)
     emulator.fail_next(400, 21211, "The 'To' number is not a valid phone number.")
@@ -174,7 +174,7 @@ def test_invalid_number_ends_calling_and_marks_the_number_bad(twilio_rt: Runtime
         assert s.scalars(select(Customer.mobile_bad)).one() is True
 
 
-def test_connection_refused_is_transient(twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path) -> None:  # noqa: F811
+def test_connection_refused_is_transient(twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path) -> None:
     import_visit(twilio_rt, tmp_path)
     port = emulator.base_url.rsplit(":", 1)[1]
     emulator.stop()

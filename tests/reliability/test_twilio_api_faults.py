@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from fakes.twilio_emulator import TwilioEmulator
-from fakes.twilio_env import emulator, import_visit, twilio_rt  # noqa: F401
+from fakes.twilio_env import import_visit
 from sqlalchemy import select
 
 from followup.channels.registry import build_channel
@@ -74,7 +74,7 @@ LOST_ANSWERS = {
 @pytest.mark.parametrize("channel", ["call", "sms"])
 @pytest.mark.parametrize("fault", list(FAULTS))
 def test_a_refused_or_unanswered_request_is_retried_later_and_sent_once(
-        twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path, channel: str, fault: str) -> None:  # noqa: F811
+        twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path, channel: str, fault: str) -> None:
     at = start(twilio_rt, emulator, tmp_path, channel)
     FAULTS[fault](emulator)
     counts, took = tick(twilio_rt, at)
@@ -93,7 +93,7 @@ def test_a_refused_or_unanswered_request_is_retried_later_and_sent_once(
 @pytest.mark.parametrize("channel", ["call", "sms"])
 @pytest.mark.parametrize("fault", list(LOST_ANSWERS))
 def test_a_request_twilio_took_but_never_answered_is_found_not_sent_again(
-        twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path, channel: str, fault: str) -> None:  # noqa: F811
+        twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path, channel: str, fault: str) -> None:
     at = start(twilio_rt, emulator, tmp_path, channel)
     LOST_ANSWERS[fault](emulator)
     counts, took = tick(twilio_rt, at)
@@ -112,7 +112,7 @@ def test_a_request_twilio_took_but_never_answered_is_found_not_sent_again(
 
 
 def test_a_call_twilio_creates_after_our_look_is_found_by_the_retry_not_placed_again(
-        twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path) -> None:  # noqa: F811
+        twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path) -> None:
     at = start(twilio_rt, emulator, tmp_path, "call")
     emulator.hold_next(after_create=False, seconds=TIMEOUT + 0.5, create_late=True)
     settings = dataclasses.replace(twilio_rt.settings, twilio=dataclasses.replace(twilio_rt.settings.twilio,
@@ -133,7 +133,7 @@ def test_a_call_twilio_creates_after_our_look_is_found_by_the_retry_not_placed_a
 
 @pytest.mark.parametrize("channel", ["call", "sms"])
 def test_rate_limited_five_times_then_accepted_in_the_same_tick(
-        twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path, channel: str) -> None:  # noqa: F811
+        twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path, channel: str) -> None:
     at = start(twilio_rt, emulator, tmp_path, channel)
     emulator.fail_next(429, 20429, "Too Many Requests", times=5)
     counts, took = tick(twilio_rt, at)
@@ -146,7 +146,7 @@ def test_rate_limited_five_times_then_accepted_in_the_same_tick(
     assert emulator.problems == []
 
 
-def test_retry_after_is_waited_before_the_next_try(twilio_rt: Runtime, emulator: TwilioEmulator,  # noqa: F811
+def test_retry_after_is_waited_before_the_next_try(twilio_rt: Runtime, emulator: TwilioEmulator,
                                                    tmp_path: Path) -> None:
     at = start(twilio_rt, emulator, tmp_path, "call")
     emulator.fail_next(429, 20429, "Too Many Requests", times=2, retry_after="1")
@@ -158,7 +158,7 @@ def test_retry_after_is_waited_before_the_next_try(twilio_rt: Runtime, emulator:
 
 
 def test_a_long_retry_after_is_left_to_the_dispatcher_and_respected(
-        twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path) -> None:  # noqa: F811
+        twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path) -> None:
     at = start(twilio_rt, emulator, tmp_path, "call")
     emulator.fail_next(429, 20429, "Too Many Requests", retry_after="1200")
     counts, took = tick(twilio_rt, at)

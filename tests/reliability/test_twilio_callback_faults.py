@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from fakes.twilio_emulator import Recorded, TwilioEmulator
-from fakes.twilio_env import PUBLIC, emulator, import_visit, sign, tick_at, twilio_env, twilio_rt  # noqa: F401
+from fakes.twilio_env import PUBLIC, import_visit, sign, tick_at, twilio_env
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import make_url
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -64,7 +64,7 @@ def serve(rt: Runtime) -> Iterator[Live]:
 
 
 @pytest.fixture
-def live(twilio_rt: Runtime) -> Iterator[Live]:  # noqa: F811
+def live(twilio_rt: Runtime) -> Iterator[Live]:
     yield from serve(twilio_rt)
 
 
@@ -94,7 +94,7 @@ def counted(rt: Runtime, call_sid: str) -> tuple[int, list[tuple[str, bool]], tu
 
 
 def test_the_same_status_callback_five_times_at_once_changes_the_call_once(
-        twilio_rt: Runtime, emulator: TwilioEmulator, live: Live, tmp_path: Path) -> None:  # noqa: F811
+        twilio_rt: Runtime, emulator: TwilioEmulator, live: Live, tmp_path: Path) -> None:
     call, _a = placed_call(twilio_rt, emulator, tmp_path)
     params = status_params(call, "busy", CallDuration="0")
     barrier = threading.Barrier(5)
@@ -110,7 +110,7 @@ def test_the_same_status_callback_five_times_at_once_changes_the_call_once(
 
 
 def test_completed_before_ringing_and_an_unknown_status_change_nothing_backwards(
-        twilio_rt: Runtime, emulator: TwilioEmulator, live: Live, tmp_path: Path) -> None:  # noqa: F811
+        twilio_rt: Runtime, emulator: TwilioEmulator, live: Live, tmp_path: Path) -> None:
     call, _a = placed_call(twilio_rt, emulator, tmp_path)
     url = call.one("StatusCallback")
     assert live.post(url, status_params(call, "exploded")).status_code == 204  # a status Twilio may add one day
@@ -122,7 +122,7 @@ def test_completed_before_ringing_and_an_unknown_status_change_nothing_backwards
 
 
 def test_a_callback_that_beats_the_workers_commit_is_kept_and_applied(
-        twilio_rt: Runtime, emulator: TwilioEmulator, live: Live, tmp_path: Path) -> None:  # noqa: F811
+        twilio_rt: Runtime, emulator: TwilioEmulator, live: Live, tmp_path: Path) -> None:
     import_visit(twilio_rt, tmp_path)
     answers: list[int] = []
 
@@ -141,7 +141,7 @@ def test_a_callback_that_beats_the_workers_commit_is_kept_and_applied(
 
 
 def test_a_callback_for_a_call_we_never_made_is_kept_not_dropped(
-        twilio_rt: Runtime, emulator: TwilioEmulator, live: Live, tmp_path: Path) -> None:  # noqa: F811
+        twilio_rt: Runtime, emulator: TwilioEmulator, live: Live, tmp_path: Path) -> None:
     sid = "CA" + "e" * 32
     params = {"AccountSid": "AC" + "0" * 32, "CallSid": sid, "CallStatus": "completed", "To": "+8613800138000",
               "From": "+8675512345678"}
@@ -245,7 +245,7 @@ class Outage:
 
 
 def test_an_inbound_sms_while_the_database_is_away_gets_503_and_its_retry_is_handled_once(
-        twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path) -> None:  # noqa: F811
+        twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path) -> None:
     import_visit(twilio_rt, tmp_path, do_not_call=True)
     tick_at(twilio_rt, SMS_AT)  # the SMS survey asks its first question
     (sms,) = emulator.created("Messages")
@@ -281,7 +281,7 @@ def test_an_inbound_sms_while_the_database_is_away_gets_503_and_its_retry_is_han
 
 @pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_a_callback_right_after_a_database_restart_is_handled_not_refused(
-        twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path) -> None:  # noqa: F811
+        twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path) -> None:
     """Pooled connections are pinged only after sitting idle: the first callback after a restart
     meets a closed connection, and the view runs once more on a fresh one instead of answering 503."""
     call, attempt = placed_call(twilio_rt, emulator, tmp_path)

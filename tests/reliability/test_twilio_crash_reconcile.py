@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from fakes.twilio_emulator import TwilioEmulator
-from fakes.twilio_env import PUBLIC, emulator, import_visit, post_signed, twilio_env, twilio_rt  # noqa: F401
+from fakes.twilio_env import PUBLIC, import_visit, post_signed, twilio_env
 from sqlalchemy import select
 
 from followup.models import ContactAttempt, SmsMessage, SurveyResponse, TwilioCallback
@@ -74,7 +74,7 @@ def attempts(rt: Runtime, channel: str) -> list[ContactAttempt]:
 
 
 def test_a_call_twilio_accepted_before_the_worker_died_is_reconciled_not_made_again(
-        twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path) -> None:  # noqa: F811
+        twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path) -> None:
     import_visit(twilio_rt, tmp_path)
     twilio_rt.clock.set(CALL_AT)  # type: ignore[attr-defined]
     emulator.clock = lambda: CALL_AT
@@ -110,7 +110,7 @@ def test_a_call_twilio_accepted_before_the_worker_died_is_reconciled_not_made_ag
 
 
 def test_an_sms_twilio_accepted_before_the_worker_died_is_reconciled_not_sent_again(
-        twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path) -> None:  # noqa: F811
+        twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path) -> None:
     import_visit(twilio_rt, tmp_path, do_not_call=True)  # the SMS survey starts at once
     twilio_rt.clock.set(SMS_AT)  # type: ignore[attr-defined]
     emulator.clock = lambda: SMS_AT
@@ -138,7 +138,7 @@ def test_an_sms_twilio_accepted_before_the_worker_died_is_reconciled_not_sent_ag
 
 
 def test_a_dead_workers_row_that_twilio_never_saw_is_planned_again_and_sent_once(
-        twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path) -> None:  # noqa: F811
+        twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path) -> None:
     import_visit(twilio_rt, tmp_path)
     twilio_rt.clock.set(CALL_AT)  # type: ignore[attr-defined]
     emulator.clock = lambda: CALL_AT

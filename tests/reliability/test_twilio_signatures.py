@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from fakes.twilio_emulator import TwilioEmulator
-from fakes.twilio_env import PUBLIC, emulator, import_visit, sign, tick_at, twilio_rt  # noqa: F401
+from fakes.twilio_env import PUBLIC, import_visit, sign, tick_at
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -63,7 +63,7 @@ def form(call_sid: str, attempt: int) -> dict[str, str]:
 
 
 @pytest.fixture
-def placed(twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path) -> tuple[Runtime, str, int]:  # noqa: F811
+def placed(twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path) -> tuple[Runtime, str, int]:
     """A call in progress (SID saved), so that a forged request would have something to change."""
     from datetime import UTC, datetime
 

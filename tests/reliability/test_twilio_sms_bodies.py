@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from factories import logged_in_client, make_user
 from fakes.twilio_emulator import TwilioEmulator
-from fakes.twilio_env import PUBLIC, emulator, import_visit, post_signed, tick_at, twilio_rt  # noqa: F401
+from fakes.twilio_env import PUBLIC, import_visit, post_signed, tick_at
 from markupsafe import escape
 from sqlalchemy import select
 
@@ -37,7 +37,7 @@ def mobile(n: int) -> str:
 
 
 @pytest.fixture
-def surveys(twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path) -> dict[str, int]:  # noqa: F811
+def surveys(twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path) -> dict[str, int]:
     """One do-not-call customer per body, each with an SMS survey waiting for its first answer."""
     for n, _name in enumerate(BODIES):
         import_visit(twilio_rt, tmp_path, ro=f"WO2611900{n}", mobile=mobile(n), do_not_call=True)
@@ -72,7 +72,7 @@ def case_page(rt: Runtime, case_id: int) -> str:
 
 
 def test_odd_sms_bodies_are_stored_whole_answered_with_a_hint_and_shown_escaped(
-        twilio_rt: Runtime, surveys: dict[str, int]) -> None:  # noqa: F811
+        twilio_rt: Runtime, surveys: dict[str, int]) -> None:
     client = create_app(runtime=twilio_rt).test_client()
     for n, (name, body) in enumerate(BODIES.items()):
         sid = f"SM{n:032x}"
@@ -95,7 +95,7 @@ def test_odd_sms_bodies_are_stored_whole_answered_with_a_hint_and_shown_escaped(
 
 
 def test_odd_bodies_without_a_survey_or_from_strangers_are_kept(
-        twilio_rt: Runtime, surveys: dict[str, int]) -> None:  # noqa: F811
+        twilio_rt: Runtime, surveys: dict[str, int]) -> None:
     client = create_app(runtime=twilio_rt).test_client()
     # the customer of the HTML case opts out, so the next odd message finds no survey: "late"
     send(client, "退订", mobile(5), "SM" + "a" * 32)

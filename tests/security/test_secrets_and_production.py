@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 from factories import PASSWORD, csrf
 from fakes.twilio_emulator import TwilioEmulator
-from fakes.twilio_env import AUTH_TOKEN, PUBLIC, emulator, post_signed, read_sample, twilio_env  # noqa: F401
+from fakes.twilio_env import AUTH_TOKEN, PUBLIC, post_signed, read_sample, twilio_env
 from sqlalchemy import func, select
 
 from followup.accounts import add_user, create_token
@@ -168,7 +168,7 @@ def next_due(rt: Runtime) -> datetime:
     return max(due, rt.clock.now())
 
 
-def test_a_whole_flow_logs_no_secret_and_no_full_number(tmp_path: Path, emulator: TwilioEmulator,  # noqa: F811
+def test_a_whole_flow_logs_no_secret_and_no_full_number(tmp_path: Path, emulator: TwilioEmulator,
                                                         receiver: FailingReceiver, samples: Path,
                                                         caplog: pytest.LogCaptureFixture) -> None:
     """Import, a failed Twilio request then the SMS, a signed and a forged inbound SMS, a status
