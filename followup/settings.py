@@ -356,6 +356,16 @@ def _stores(raw: Mapping[str, Any], defaults: Mapping[str, Any], calendar: Holid
     return stores
 
 
+def _asked_after(value: object, key: str) -> frozenset[str]:
+    """R5: the service types after which a question is asked (empty: every type)."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(key, "must be a list of service types")
+    unknown = sorted(set(value) - set(SERVICE_TYPES))
+    if unknown:
+        raise ConfigError(key, f"unknown service type(s) {', '.join(unknown)}; known: {', '.join(SERVICE_TYPES)}")
+    return frozenset(value)
+
+
 def _survey(path: Path) -> SurveySettings:
     raw = _read_toml(path, "app.survey_file")
     questions = []
@@ -372,6 +382,9 @@ def _survey(path: Path) -> SurveySettings:
                 zh=_get(q, "zh", f"{key}.zh", str),
                 en=_get(q, "en", f"{key}.en", str),
                 optional=bool(q.get("optional", False)),
+                asked_after=_asked_after(q.get("asked_after", []), f"{key}.asked_after"),
+                ask_zh=str(q.get("ask_zh", "")),
+                ask_en=str(q.get("ask_en", "")),
             )
         )
     if not any(q.kind != "text" for q in questions):

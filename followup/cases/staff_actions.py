@@ -7,7 +7,7 @@ place a call outcome is recorded, so it counts exactly like an IVR call (R3).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -26,7 +26,7 @@ from followup.models import (
     User,
     Visit,
 )
-from followup.settings import Settings, SurveySettings
+from followup.settings import Question, Settings
 from followup.webhooks.outbox import emit
 
 #: what staff can record for a call they made (the IVR's outcomes; ``failed`` is the provider's)
@@ -49,10 +49,14 @@ def actor_of(user: User) -> str:
     return f"user:{user.username}"
 
 
-def parse_answers(form: Mapping[str, str], survey: SurveySettings) -> dict[str, str]:
-    """The survey answers of a call as typed in the form (``q_<question id>``), checked like the IVR's."""
+def parse_answers(form: Mapping[str, str], questions: Sequence[Question]) -> dict[str, str]:
+    """The survey answers of a call as typed in the form (``q_<question id>``), checked like the IVR's.
+
+    ``questions`` are the case's (:func:`~followup.surveys.questions.questions_for_case`, R5): a field
+    for a question the customer was not asked is ignored.
+    """
     out: dict[str, str] = {}
-    for q in survey.questions:
+    for q in questions:
         raw = (form.get(f"q_{q.id}") or "").strip()
         if not raw:
             if not q.optional:

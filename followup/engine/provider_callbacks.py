@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -38,6 +39,7 @@ from followup.models import (
     TwilioCallback,
     Visit,
 )
+from followup.rules import callback_slots
 from followup.runtime import Runtime
 from followup.settings import Settings
 from followup.surveys import progress
@@ -46,7 +48,7 @@ from followup.surveys.sms_survey import latest_open
 log = logging.getLogger("followup.twilio")
 
 #: the customer's callback slots (IVR: 1 this evening, 2 tomorrow morning, 3 tomorrow afternoon), local time
-CALLBACK_SLOTS = {1: (0, 18, 0), 2: (1, 9, 30), 3: (1, 15, 0)}
+CALLBACK_SLOTS = callback_slots.CALLBACK_SLOTS
 
 
 def first_time(session: Session, sid: str, status: str, kind: str, now: datetime, *,
@@ -61,14 +63,10 @@ def first_time(session: Session, sid: str, status: str, kind: str, now: datetime
     return insert_once(session, TwilioCallback, row, ["sid", "status"]) is not None
 
 
-def callback_time(slot: int | None, now: datetime, tz: object) -> datetime | None:
-    """The instant the customer asked for, or None (the policy then waits ``min_gap``)."""
-    if slot not in CALLBACK_SLOTS:
-        return None
-    days, hour, minute = CALLBACK_SLOTS[slot]
-    local = now.astimezone(tz)  # type: ignore[arg-type]
-    at = (local + timedelta(days=days)).replace(hour=hour, minute=minute, second=0, microsecond=0)
-    return max(at, now)
+def callback_time(slot: int | None, now: datetime, tz: ZoneInfo) -> datetime | None:
+    """The instant the customer asked for, or None (the policy then waits ``min_gap``). The IVR
+    offers only slots still ahead, and the policy never calls back sooner than 30 minutes (R3)."""
+    return callback_slots.slot_time(slot, now, tz)
 
 
 def call_status(session: Session, settings: Settings, params: dict[str, str], now: datetime,

@@ -31,6 +31,8 @@ class Letter:
     survey_url: str
     case_state: str
     no_contact: bool
+    #: the visit's service type: the letter lists its questions (R5); None lists them all
+    service_type: str | None = None
 
 
 def survey_url(settings: Settings, reply_code: str) -> str:
@@ -71,5 +73,6 @@ def load_letters(session: Session, settings: Settings, attempt_ids: list[int]) -
             survey_url=survey_url(settings, case.reply_code),
             case_state=case.state,
             no_contact=customer.no_contact,
+            service_type=visit.service_type,
         )
     return [by_id[i] for i in attempt_ids if i in by_id]

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from followup.models import SurveyResponse
 from followup.settings import Settings
+from followup.surveys.questions import questions_for_case
 from followup.surveys.reply_codes import case_for_code, code_status, parse_answers
 from followup.surveys.responses import record_survey
 
@@ -38,7 +39,8 @@ def record_paper_reply(session: Session, settings: Settings, code: str, form: Ma
     if case.state in ("closed", "complaint"):
         return PaperReply("expired", store_code=status.store_code)
     # A form posted back after the reply timeout still counts while the case is open.
-    answers, errors = parse_answers(settings.survey.questions, form, all_required=False)
+    # R5: the questions of the visit's service type; a box ticked for another question does not count
+    answers, errors = parse_answers(questions_for_case(session, case, settings), form, all_required=False)
     if errors:
         return PaperReply("invalid", errors=errors, store_code=status.store_code)
     resp = record_survey(session, case, answers, channel="letter", made_by=f"user:{username}",

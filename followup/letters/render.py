@@ -61,7 +61,7 @@ def letter_context(letter: Letter, store: StoreSettings, settings: Settings, let
         "visit_date": long_date(letter.visit_date, lang),
         "questions": [
             {"id": q.id, "kind": q.kind, "text": q.text(lang), "optional": q.optional}
-            for q in settings.survey.questions
+            for q in settings.survey.questions_for(letter.service_type)  # R5: the visit's questions
         ],
         "qr": qr_data_uri(letter.survey_url),
         "sms_number": sms_number(settings),

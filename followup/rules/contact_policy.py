@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from followup.rules.calendar import next_call_moment, next_sms_moment
+from followup.rules.callback_slots import MIN_NOTICE as CALLBACK_MIN_NOTICE
 from followup.rules.values import ContactPolicy
 
 #: a call with one of these outcomes is a failed attempt (R3)
@@ -236,6 +237,8 @@ def plan_next_contact(
     callable_ = not case.do_not_call and (case.has_mobile or case.has_landline)
     if last is not None and last.channel == "call" and last.outcome == "callback_requested" and callable_:
         asked = last.callback_at or _finished(last, now) + policy.min_gap
+        # R3: never sooner than 30 minutes after the customer asked (a slot already passed included)
+        asked = max(asked, _finished(last, now) + CALLBACK_MIN_NOTICE)
         return Decision("call", planner.call_at(asked), "callback")
     contacts = fallback_contacts(history)
     if contacts:

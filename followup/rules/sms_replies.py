@@ -79,6 +79,9 @@ NO_PHRASES = ("不太准时", "不是很准时", "不够准时", "没修好", "�
 NOISE_WORDS = frozenset({"谢谢", "谢谢你", "谢谢你们", "感谢", "多谢", "辛苦了", "THANKS", "THANK", "YOU", "PLEASE",
                          "THX", "TY"})
 
+#: a score or yes/no reply is at most this long (one SMS); anything longer is kept for staff, not read
+MAX_ANSWER_CHARS = 70
+
 #: a comment reply that means "nothing to add"
 NOTHING_WORDS = frozenset({"无", "没有", "没", "不", "NO", "N", "NONE", "NOTHING", "无意见", "没有意见", "暂无",
                            "没有了", "没意见", "没了", "暂时没有"})
@@ -251,8 +254,12 @@ def parse_yesno(text: str) -> str | None:
 def parse_answer(kind: str, text: str) -> str | None:
     """The value to store for a question of ``kind`` (scale10, yesno, text), or None if unreadable.
 
-    A text answer is the reply as written; "nothing to add" (无, 没有, no) is stored as ``""``.
+    A text answer is the reply as written; "nothing to add" (无, 没有, no) is stored as ``""``. A
+    reply longer than :data:`MAX_ANSWER_CHARS` is never read as a score or a yes/no: a customer who
+    writes that much is telling something staff should read, not answering the question.
     """
+    if kind in ("scale10", "yesno") and len((text or "").strip()) > MAX_ANSWER_CHARS:
+        return None
     if kind == "scale10":
         n = parse_scale(text)
         return None if n is None else str(n)

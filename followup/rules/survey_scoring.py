@@ -25,10 +25,12 @@ def answer_points(kind: str, value: float | str | None) -> float | None:
     return None
 
 
-def score(answers: Mapping[str, float | str | None], survey: SurveySettings) -> float | None:
-    """Weighted mean over the scored questions answered, rounded to one decimal (None if none)."""
+def score(answers: Mapping[str, float | str | None], survey: SurveySettings,
+          service_type: str | None = None) -> float | None:
+    """Weighted mean over the scored questions asked (R5: they follow ``service_type``) and
+    answered, rounded to one decimal (None if none)."""
     total = weights = 0.0
-    for q in survey.questions:
+    for q in survey.questions_for(service_type):
         pts = answer_points(q.kind, answers.get(q.id))
         if pts is not None and q.weight > 0:
             total += pts * q.weight
@@ -38,11 +40,13 @@ def score(answers: Mapping[str, float | str | None], survey: SurveySettings) -> 
     return round(total / weights + 1e-9, 1)
 
 
-def is_dissatisfied(answers: Mapping[str, float | str | None], value: float | None, survey: SurveySettings) -> bool:
-    """R5: overall <= 6, or fixed_right = no, or a score below 60."""
+def is_dissatisfied(answers: Mapping[str, float | str | None], value: float | None, survey: SurveySettings,
+                    service_type: str | None = None) -> bool:
+    """R5: overall <= 6, or fixed_right = no (when it was asked), or a score below 60."""
+    asked = {q.id for q in survey.questions_for(service_type)}
     overall = answers.get("overall")
-    if overall not in (None, "") and float(overall) <= survey.overall_at_most:
+    if "overall" in asked and overall not in (None, "") and float(overall) <= survey.overall_at_most:
         return True
-    if survey.fixed_right_no and answers.get("fixed_right") in ("no", 0, "0"):
+    if survey.fixed_right_no and "fixed_right" in asked and answers.get("fixed_right") in ("no", 0, "0"):
         return True
     return value is not None and value < survey.score_below

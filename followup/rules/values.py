@@ -60,9 +60,29 @@ class Question:
     zh: str
     en: str
     optional: bool = False
+    #: the service types after which it is asked (``fixed_right``: repairs only); empty: after every type
+    asked_after: frozenset[str] = frozenset()
+    #: the question as a complete sentence to the customer (IVR and SMS add how to answer); "" = from zh/en
+    ask_zh: str = ""
+    ask_en: str = ""
 
     def text(self, lang: str) -> str:
+        """The short label (panel, letter, reports)."""
         return self.en if lang == "en" else self.zh
+
+    def asked_for(self, service_type: str | None) -> bool:
+        """Whether a visit of this service type is asked this question (None: type unknown, asked)."""
+        return not self.asked_after or service_type is None or service_type in self.asked_after
+
+    def ask(self, lang: str) -> str:
+        """The question said to the customer: ``请您为本次服务的总体满意度打分``, ``请问……？``."""
+        if lang == "en":
+            return self.ask_en or (f"Please rate: {self.en}" if self.kind == "scale10" else f"{self.en}?")
+        if self.ask_zh:
+            return self.ask_zh
+        if self.kind == "scale10":
+            return f"请您为{self.zh.removeprefix('对')}打分"
+        return f"请问{self.zh}？" if self.kind == "yesno" else f"请问您还有{self.zh}吗？"
 
 
 @dataclass(frozen=True)
@@ -79,6 +99,11 @@ class SurveySettings:
             if q.id == qid:
                 return q
         raise KeyError(qid)
+
+    def questions_for(self, service_type: str | None) -> tuple[Question, ...]:
+        """The questions a visit of ``service_type`` is asked, in order (R5: ``fixed_right`` only
+        after repairs). Every channel lists, asks, reads and scores these and no others."""
+        return tuple(q for q in self.questions if q.asked_for(service_type))
 
 
 @dataclass(frozen=True)

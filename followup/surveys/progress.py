@@ -7,6 +7,7 @@ survey ends.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -63,10 +64,11 @@ def stored_answers(session: Session, resp: SurveyResponse) -> dict[str, str]:
     return out
 
 
-def next_question(settings: Settings, after: str | None, *, answered: set[str],
+def next_question(questions: Sequence[Question], after: str | None, *, answered: set[str],
                   kinds: tuple[str, ...] = ("scale10", "yesno", "text")) -> Question | None:
-    """The first question after ``after`` (or the first of all) of ``kinds`` not yet answered."""
-    qs = list(settings.survey.questions)
+    """The first of ``questions`` (the case's, :func:`~followup.surveys.questions.questions_for_case`)
+    after ``after`` (or the first of all) of ``kinds`` not yet answered."""
+    qs = list(questions)
     start = 0 if after is None else next((i + 1 for i, q in enumerate(qs) if q.id == after), len(qs))
     return next((q for q in qs[start:] if q.kind in kinds and q.id not in answered), None)
 

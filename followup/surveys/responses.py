@@ -23,6 +23,7 @@ from followup.models import (
 )
 from followup.rules.survey_scoring import is_dissatisfied, score
 from followup.settings import Settings
+from followup.surveys.questions import questions_for_case, service_type_of
 from followup.webhooks.outbox import emit
 
 
@@ -45,7 +46,7 @@ def record_survey(
     session.add(resp)
     session.flush()
     clean: dict[str, str | float | None] = {}
-    for q in settings.survey.questions:
+    for q in questions_for_case(session, case, settings):  # an answer to a question not asked never counts (R5)
         value = answers.get(q.id)
         if value is None or value == "":
             continue
@@ -74,8 +75,9 @@ def complete_survey(
     now: datetime,
 ) -> SurveyResponse:
     """Score a response whose answers are stored, then close the case or open a complaint."""
-    resp.score = score(answers, settings.survey)
-    resp.satisfied = not is_dissatisfied(answers, resp.score, settings.survey)
+    service_type = service_type_of(session, case)  # scored over the questions asked (R5)
+    resp.score = score(answers, settings.survey, service_type)
+    resp.satisfied = not is_dissatisfied(answers, resp.score, settings.survey, service_type)
     resp.status, resp.completed_at, resp.current_question = "completed", now, None
     cancel_pending(session, case.id, reason="reached")
     ref = case_ref(session, case)

@@ -20,6 +20,7 @@ from followup.privacy import mask_phone
 from followup.rules.sms_replies import keyword, parse_answer
 from followup.settings import Question, Settings
 from followup.surveys import progress
+from followup.surveys.questions import questions_for_case
 from followup.webhooks.outbox import emit
 
 #: unreadable replies to one question before the survey is kept as incomplete (R5)
@@ -37,17 +38,13 @@ class Inbound:
 
 
 def ask(q: Question, lang: str) -> str:
-    """The question as a sentence in the customer's language."""
-    if lang == "en":
-        return f"{q.en}?"
-    if q.kind == "scale10":
-        return f"请问您{q.zh}是几分？"
-    if q.kind == "yesno":
-        return f"请问{q.zh}？"
-    return f"请问您还有{q.zh}吗？"
+    """The question as a complete sentence in the customer's language (``config/survey.toml``)."""
+    text = q.ask(lang)
+    return text if text.endswith(("？", "?", "。", ".", "！", "!")) else text + ("." if lang == "en" else "。")
 
 
 def hint(q: Question, lang: str) -> str:
+    """How to answer it by SMS: ``请回复0-10的数字（10分为非常满意）。``, ``请回复“是”或“否”。``."""
     return render(f"sms_hint_{q.kind}.txt.j2", lang)
 
 
@@ -68,13 +65,14 @@ def latest_open(session: Session, case_id: int) -> SurveyResponse | None:
 
 def question_to_send(session: Session, case: FollowupCase, kind: str, settings: Settings) -> Question:
     """The question an outgoing survey SMS asks: the first, or (reminder) the one still open."""
+    questions = questions_for_case(session, case, settings)
     resp = latest_open(session, case.id) if kind == "reminder" else None
     if resp is not None:
         answered = set(progress.stored_answers(session, resp))
-        q = progress.next_question(settings, None, answered=answered)
+        q = progress.next_question(questions, None, answered=answered)
         if q is not None:
             return q
-    return settings.survey.questions[0]
+    return questions[0]
 
 
 def begin(session: Session, case: FollowupCase, kind: str, q: Question, settings: Settings,
@@ -217,7 +215,8 @@ class Conversation:
         assert self.row is not None
         case = self.row[0]
         survey = self.settings.survey
-        q = survey.question(resp.current_question) if resp.current_question else survey.questions[0]
+        questions = questions_for_case(self.s, case, self.settings)
+        q = survey.question(resp.current_question) if resp.current_question else questions[0]
         value = parse_answer(q.kind, self.msg.body)
         if value is None:
             resp.unreadable += 1
@@ -234,7 +233,7 @@ class Conversation:
             progress.record_answer(self.s, resp, q, value, raw=self.msg.body, now=self.now)
         resp.unreadable = 0
         answered = set(progress.stored_answers(self.s, resp)) | {q.id}
-        nxt = progress.next_question(self.settings, q.id, answered=answered)
+        nxt = progress.next_question(questions, q.id, answered=answered)
         if nxt is not None:
             resp.current_question = nxt.id
             self.say("sms_question.txt.j2", **question_context(nxt, self.lang))

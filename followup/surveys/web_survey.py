@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from followup.models import Customer, FollowupCase, SurveyResponse, Visit
-from followup.settings import Settings
+from followup.settings import Question, Settings
 from followup.surveys.reply_codes import code_status, normalise, parse_answers
 from followup.surveys.responses import record_survey
 
@@ -29,6 +29,8 @@ class SurveyPage:
     visit_date: date
     errors: dict[str, str] = field(default_factory=dict)
     response: SurveyResponse | None = None
+    #: R5: the questions of the visit's service type (the form shows these and no others)
+    questions: tuple[Question, ...] = ()
 
 
 def _case(session: Session, code: str, *, lock: bool = False) -> FollowupCase | None:
@@ -51,7 +53,8 @@ def survey_page(session: Session, settings: Settings, code: str, now: datetime, 
     lang = customer.language if customer.language in ("zh", "en") else "zh"
     name = "" if store is None else (store.name_en if lang == "en" else store.name)
     tz = store.timezone if store else None
-    return SurveyPage(case.reply_code, status.state, lang, name, visit.delivered_at.astimezone(tz).date())
+    return SurveyPage(case.reply_code, status.state, lang, name, visit.delivered_at.astimezone(tz).date(),
+                      questions=settings.survey.questions_for(visit.service_type))
 
 
 def take_web_survey(session: Session, settings: Settings, code: str, form: Mapping[str, str],
@@ -67,7 +70,7 @@ def take_web_survey(session: Session, settings: Settings, code: str, form: Mappi
     assert page is not None
     if page.state != "open":
         return page
-    answers, errors = parse_answers(settings.survey.questions, form, all_required=True)
+    answers, errors = parse_answers(page.questions, form, all_required=True)
     if errors:
         page.errors = errors
         return page

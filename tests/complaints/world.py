@@ -50,8 +50,8 @@ def add_visit(rt: Runtime, ro: str, *, delivered: datetime, advisor: str = "SA01
     row = VisitRow(
         row=2, store_code="SZ01", ro_number=ro, customer_name="张伟", mobile=mobile, phone=phone,
         address="深圳市南山区科技园北区松坪山路3号", plate="粤B12345", vin=None, vehicle_model="帕萨特",
-        advisor_code=advisor, advisor_name=advisor_name or f"顾问{advisor}", service_type="maintenance",
-        delivered_at=delivered, mileage_km=1000, language="zh",
+        advisor_code=advisor, advisor_name=advisor_name or f"顾问{advisor}", service_type="repair",
+        delivered_at=delivered, mileage_km=1000, language="zh",  # a repair: GOOD and BAD answer fixed_right (R5)
     )
     with rt.sessions() as s:
         store_id = s.scalar(select(Store.id).where(Store.code == "SZ01"))

@@ -82,7 +82,8 @@ CSV_HEADER = ("store_code,ro_number,customer_name,mobile,phone,address,advisor_c
 
 
 def import_visit(rt: Runtime, tmp_path: Path, *, ro: str = "WO26119001", name: str = "欧阳晓明",
-                 mobile: str = "+8613800138000", language: str = "zh", do_not_call: bool = False) -> None:
+                 mobile: str = "+8613800138000", language: str = "zh", do_not_call: bool = False,
+                 service_type: str = "repair") -> None:
     """Import one visit delivered 2026-11-19 08:35 (Shanghai), the clock just after delivery."""
     from datetime import UTC, datetime
 
@@ -92,7 +93,7 @@ def import_visit(rt: Runtime, tmp_path: Path, *, ro: str = "WO26119001", name: s
     from followup.models import Customer
 
     csv = tmp_path / f"{ro}.csv"
-    csv.write_text(CSV_HEADER + f"SZ01,{ro},{name},{mobile},,深圳市南山区粤海街道科技南十二路38号,SA01,王强,repair,"
+    csv.write_text(CSV_HEADER + f"SZ01,{ro},{name},{mobile},,深圳市南山区粤海街道科技南十二路38号,SA01,王强,{service_type},"
                    f"2026-11-19T08:35:00+08:00,{language}\n", encoding="utf-8")
     rt.clock.set(datetime(2026, 11, 19, 1, 0, tzinfo=UTC))  # type: ignore[attr-defined]
     report = import_visits(csv, settings=rt.settings, sessions=rt.sessions, clock=rt.clock)

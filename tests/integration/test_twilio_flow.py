@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fakes.twilio_emulator import Recorded, TwilioEmulator
-from fakes.twilio_env import FROM_NUMBER, PUBLIC, emulator, post_signed, read_sample, twilio_rt  # noqa: F401
+from fakes.twilio_env import FROM_NUMBER, PUBLIC, post_signed, read_sample
 from fakes.worker_ticks import run_due_until
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -93,7 +93,7 @@ def messages(twiml: str) -> list[str]:
 
 
 def test_import_three_unanswered_calls_then_sms_survey_scored(
-    twilio_rt: Runtime, emulator: TwilioEmulator, samples: Path, tmp_path: Path  # noqa: F811
+    twilio_rt: Runtime, emulator: TwilioEmulator, samples: Path, tmp_path: Path
 ) -> None:
     rt = twilio_rt
     csv = tmp_path / "visits.csv"
@@ -121,7 +121,7 @@ def test_import_three_unanswered_calls_then_sms_survey_scored(
     assert len(sms) == 1
     first = sms[0].one("Body")
     assert first.startswith("【星河大众】欧阳晓明您好") and first.endswith("回T退订")
-    assert "请问您对本次服务的总体满意度是几分？" in first
+    assert "请您为本次服务的总体满意度打分。请回复0-10的数字（10分为非常满意）。" in first
     assert sms[0].one("StatusCallback").startswith(f"{PUBLIC}/twilio/sms/status?attempt=")
     with rt.sessions() as s:
         outcomes = s.scalars(select(ContactAttempt.outcome).where(ContactAttempt.channel == "call")).all()
@@ -130,10 +130,10 @@ def test_import_three_unanswered_calls_then_sms_survey_scored(
 
     rt.clock.set(datetime(2026, 11, 22, 3, 0, tzinfo=UTC))  # type: ignore[attr-defined]
     asked = [messages(customer.reply(body, n)) for n, body in enumerate(["１０", "是", "好", "😀", "九分", "洗车很干净"], 1)]
-    assert "请问车辆问题是否一次修好？" in asked[0][0]
-    assert "请问是否按约定时间交车？" in asked[1][0]
-    assert "请问您对服务顾问的满意度是几分？" in asked[2][0]
-    assert asked[3][0].startswith("【星河大众】抱歉，没能看懂您的回复。请问您对服务顾问的满意度是几分？")
+    assert "请问您的车辆问题是否一次修好？请回复“是”或“否”。" in asked[0][0]  # a repair visit (R5)
+    assert "请问我们是否按约定的时间为您交车？" in asked[1][0]
+    assert "请您为服务顾问的服务打分。" in asked[2][0]
+    assert asked[3][0].startswith("【星河大众】抱歉，没能看懂您的回复。请您为服务顾问的服务打分。")
     assert "其他意见或建议" in asked[4][0]
     assert "感谢您的评价" in asked[5][0]
     assert all(m[0].startswith("【星河大众】") and m[0].endswith("回T退订") for m in asked)

@@ -20,7 +20,7 @@ NOV = date(2026, 11, 1)
 
 
 def deliver(rt: Runtime, advisor: str, count: int, *, first: datetime, every: timedelta, prefix: str | None = None,
-            service: str = "maintenance") -> list[int]:
+            service: str = "repair") -> list[int]:
     """``count`` visits of ``advisor`` in one import batch, delivered ``every`` apart from ``first``;
     returns their case ids (empty for an excluded service type)."""
     prefix = prefix or f"RO-{advisor}-{service}"

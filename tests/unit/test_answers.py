@@ -94,6 +94,13 @@ def test_whole_message_keywords(text: str, word: str | None) -> None:
     assert keyword(text) == word
 
 
+def test_a_long_message_is_never_read_as_a_score_or_a_yes_no() -> None:
+    essay = "非常满意，" * 14 + "!"  # 71 characters: more than one SMS of Chinese
+    assert parse_answer("scale10", essay[:70]) == "10"
+    assert parse_answer("scale10", essay) is None and parse_answer("yesno", "是的，" * 24) is None
+    assert parse_answer("text", essay) == essay  # as a comment it is kept whole
+
+
 def test_stop_please_is_an_answer_not_an_opt_out() -> None:
     assert keyword("Stop please") is None
     assert parse_answer("text", "Stop please") == "Stop please"  # kept as the customer's comment

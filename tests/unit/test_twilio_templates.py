@@ -14,13 +14,14 @@ import pytest
 
 from followup.messages import render, segments, sms_text
 from followup.settings import Settings
+from followup.surveys.ivr_survey import has_honorific, spoken_question
 from followup.surveys.sms_survey import question_context
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "messages"
 SMS = ["sms_survey", "sms_reminder", "sms_question", "sms_reask", "sms_thanks", "sms_incomplete", "sms_optout",
        "sms_optin", "sms_help", "sms_hint_scale10", "sms_hint_yesno", "sms_hint_text"]
-IVR = ["ivr_intro", "ivr_question_scale10", "ivr_question_yesno", "ivr_reprompt", "ivr_slot", "ivr_callback",
-       "ivr_declined", "ivr_thanks", "ivr_goodbye"]
+IVR = ["ivr_identity", "ivr_intro", "ivr_question_scale10", "ivr_question_yesno", "ivr_reprompt", "ivr_slot",
+       "ivr_callback", "ivr_declined", "ivr_thanks", "ivr_goodbye", "ivr_not_customer"]
 #: the longest values a real message carries
 LONG = {
     "zh": {"customer_name": "欧阳诸葛明", "visit_date": "11月20日", "service_label": "事故维修"},
@@ -32,15 +33,22 @@ URL = "https://followup.xinghe-vw.com.cn/s/K7M2QX"
 def context(settings: Settings, lang: str, question_index: int = 0) -> dict[str, object]:
     store = settings.stores["SZ01"]
     q = settings.survey.questions[question_index]
-    return {**LONG[lang], **question_context(q, lang), "survey_url": URL, "slot": 2,
-            "store_name": store.name if lang == "zh" else store.name_en, "store_phone": store.phone,
-            "question": question_context(q, lang)["question"]}
+    return {**LONG[lang], **question_context(q, lang), "survey_url": URL, "slot": 2, "slots": (1, 2, 3),
+            "honorific": False, "store_name": store.name if lang == "zh" else store.name_en,
+            "store_phone": store.phone, "question": question_context(q, lang)["question"]}
+
+
+def golden_text(settings: Settings, name: str, lang: str) -> str:
+    if name.startswith("ivr_question_"):  # spoken as the IVR says it: the first question of that kind
+        q = next(q for q in settings.survey.questions if q.kind == name.removeprefix("ivr_question_"))
+        return spoken_question(q, lang)
+    return render(f"{name}.txt.j2", lang, **context(settings, lang))
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("name", SMS + IVR)
 def test_golden(settings: Settings, name: str, lang: str) -> None:
-    text = render(f"{name}.txt.j2", lang, **context(settings, lang))
+    text = golden_text(settings, name, lang)
     if name.startswith("sms_") and not name.startswith("sms_hint"):
         text = sms_text(settings.stores["SZ01"].sms_signature, text, lang)
     golden = GOLDEN / lang / f"{name}.txt"
@@ -65,3 +73,33 @@ def test_segment_arithmetic() -> None:
     assert segments("好" * 70) == 1 and segments("好" * 71) == 2
     assert segments("好" * 134) == 2 and segments("好" * 135) == 3
     assert segments("a" * 160) == 1 and segments("a" * 161) == 2
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_question_is_asked_as_a_complete_sentence(settings: Settings, lang: str) -> None:
+    """R5 / #16: the IVR and the SMS ask whole questions, not labels ("对本次服务的总体满意度")."""
+    for q in settings.survey.questions:
+        sms = question_context(q, lang)["question"]
+        assert sms.endswith(("？", "。", "?", ".")), sms
+        assert sms != q.text(lang) and q.ask(lang) in sms
+        if q.kind != "text":
+            assert spoken_question(q, lang).startswith(q.ask(lang).rstrip("。"))
+    if lang == "zh":
+        overall = spoken_question(settings.survey.question("overall"), lang)
+        assert overall == "请您为本次服务的总体满意度打分，0分为非常不满意，10分为非常满意，输入后请按井号键。"
+        assert spoken_question(settings.survey.question("fixed_right"), lang).endswith("？是请按1，否请按2。")
+
+
+@pytest.mark.parametrize(("name", "lang", "honorific", "expected"), [
+    ("张先生", "zh", True, "您好，这里是深圳星河大众4S店。请问是张先生吗？是请按1，不是请按2。"),
+    ("欧阳诸葛明", "zh", False, "欧阳诸葛明您好，这里是深圳星河大众4S店。请问您是欧阳诸葛明本人吗？是请按1，不是请按2。"),
+    ("Mr Chen", "en", True, "Hello, this is Shenzhen Xinghe VW Service Center. Am I speaking with Mr Chen? "
+                            "Press 1 for yes, or 2 for no."),
+])
+def test_the_identity_question_uses_the_name_as_stored(settings: Settings, name: str, lang: str, honorific: bool,
+                                                       expected: str) -> None:
+    assert has_honorific(name, lang) is honorific
+    store = settings.stores["SZ01"]
+    text = render("ivr_identity.txt.j2", lang, customer_name=name, honorific=honorific,
+                  store_name=store.name if lang == "zh" else store.name_en)
+    assert text == expected

@@ -109,7 +109,7 @@ def test_reveal_shows_the_number_once_and_is_audited(rt: Runtime, client: FlaskC
 
 
 def test_a_manual_call_with_answers_scores_the_survey_and_closes_the_case(rt: Runtime, client: FlaskClient) -> None:
-    case_id = make_visit(rt, "RO-F", plan=True)
+    case_id = make_visit(rt, "RO-F", plan=True, service="repair")  # asked fixed_right too (R5)
     with rt.sessions() as s:
         planned = s.scalar(select(ContactAttempt.id).where(ContactAttempt.case_id == case_id))
     resp = post(client, f"/cases/{case_id}/call", {"outcome": "answered", **ANSWERS_SATISFIED},

@@ -116,10 +116,12 @@ def test_search_finds_the_customer_by_name_or_phone_digits(rt: Runtime, client: 
 
 def test_answering_the_ivr_with_the_keypad_records_each_answer_as_a_real_call(rt: Runtime,
                                                                               client: FlaskClient) -> None:
-    case_id = make_visit(rt, "RO-IVR", plan=True)
+    case_id = make_visit(rt, "RO-IVR", plan=True, service="repair")
     cid = customer_of(rt, case_id)
     html = ring(client, rt, case_id)
-    assert "按1" in text_of(html) or "1" in text_of(html)  # the greeting with its choices is shown
+    assert "请问您是张伟本人吗？是请按1，不是请按2" in text_of(html)  # first: is it the customer?
+    html = press(client, cid, "1")  # it is me
+    assert "开始回访请按1" in text_of(html)  # the intro with its choices is shown
     said_before = text_of(html)
     html = press(client, cid, "1")  # take the survey
     assert "总体满意度" in text_of(html) and text_of(html) != said_before
@@ -144,10 +146,10 @@ def test_answering_the_ivr_with_the_keypad_records_each_answer_as_a_real_call(rt
 
 
 def test_a_wrong_key_is_asked_again_then_the_question_is_left_unanswered(rt: Runtime, client: FlaskClient) -> None:
-    case_id = make_visit(rt, "RO-RE", plan=True)
+    case_id = make_visit(rt, "RO-RE", plan=True, service="repair")
     cid = customer_of(rt, case_id)
     ring(client, rt, case_id)
-    press(client, cid, "1", "1", "2", "#")  # 12 is not a score
+    press(client, cid, "1", "1", "1", "2", "#")  # it is me, take the survey, 12 is not a score
     html = press(client, cid, "timeout")  # nothing again: overall left unanswered (R5)
     assert "一次修好" in text_of(html)
     press(client, cid, "2")  # fixed right: no
@@ -159,7 +161,7 @@ def test_nine_asks_for_a_callback_at_the_customers_time(rt: Runtime, client: Fla
     case_id = make_visit(rt, "RO-CB", plan=True)
     cid = customer_of(rt, case_id)
     ring(client, rt, case_id)
-    press(client, cid, "9", "2")  # call me back tomorrow morning
+    press(client, cid, "1", "9", "2")  # it is me, call me back tomorrow morning
     call = the_call(rt, case_id)
     assert call.outcome == "callback_requested"
     # tomorrow 09:30 Shanghai = 01:30 UTC
@@ -185,10 +187,20 @@ def test_no_call_rings_outside_the_calling_window(rt: Runtime, client: FlaskClie
 def test_zero_declines_and_closes_the_case(rt: Runtime, client: FlaskClient) -> None:
     case_id = make_visit(rt, "RO-NO", plan=True)
     ring(client, rt, case_id)
-    press(client, customer_of(rt, case_id), "0")
+    press(client, customer_of(rt, case_id), "1", "0")
     assert the_call(rt, case_id).outcome == "declined"
     case = case_row(rt, case_id)
     assert (case.state, case.outcome) == ("closed", "declined")
+
+
+def test_two_at_the_identity_question_ends_the_call_as_a_failed_attempt(rt: Runtime, client: FlaskClient) -> None:
+    case_id = make_visit(rt, "RO-WHO", plan=True)
+    ring(client, rt, case_id)
+    html = press(client, customer_of(rt, case_id), "2")  # "not me": a relative picked up
+    assert "抱歉打扰您了" in text_of(html) and 'name="sid"' not in html
+    assert the_call(rt, case_id).outcome == "hung_up"
+    assert the_call(rt, case_id, 2).status == "planned"  # R3: the next attempt follows
+    assert case_row(rt, case_id).state != "closed"
 
 
 def test_letting_it_ring_is_a_failed_attempt_and_the_next_call_is_planned(rt: Runtime, client: FlaskClient) -> None:
@@ -203,7 +215,7 @@ def test_hanging_up_midway_keeps_the_answers_given(rt: Runtime, client: FlaskCli
     case_id = make_visit(rt, "RO-HU", plan=True)
     cid = customer_of(rt, case_id)
     ring(client, rt, case_id)
-    html = press(client, cid, "1", "3", "#")
+    html = press(client, cid, "1", "1", "3", "#")
     post(client, f"/simulator/{cid}/hangup", {"sid": live_sid(html)}, token_from=f"/simulator/{cid}")
     resp, answers = survey_of(rt, case_id)
     assert answers == {"overall": "3"} and resp.status == "completed" and resp.satisfied is False
@@ -211,9 +223,9 @@ def test_hanging_up_midway_keeps_the_answers_given(rt: Runtime, client: FlaskCli
     assert case_row(rt, case_id).state == "complaint"  # overall 3: dissatisfied (R5, R7)
 
 
-def sms_case(rt: Runtime) -> int:
+def sms_case(rt: Runtime, service: str = "maintenance") -> int:
     """A visit imported after its deadline: straight to the SMS survey, whose first SMS the tick sends."""
-    case_id = make_visit(rt, "RO-SMS", delivered=NOW - timedelta(hours=80))
+    case_id = make_visit(rt, "RO-SMS", delivered=NOW - timedelta(hours=80), service=service)
     run_tick(rt, SandboxChannel())
     assert case_row(rt, case_id).state == "sms_survey"
     return case_id
@@ -227,13 +239,13 @@ def reply(client: FlaskClient, customer_id: int, body: str) -> str:
 
 def test_replying_to_the_sms_survey_shows_the_conversation_and_stores_the_answers(rt: Runtime,
                                                                                   client: FlaskClient) -> None:
-    case_id = sms_case(rt)
+    case_id = sms_case(rt, "repair")
     cid = customer_of(rt, case_id)
     page = text_of(phone_page(client, cid))
     assert "总体满意度" in page and "回T退订" in page  # the first SMS asks the first question
     page = reply(client, cid, "九分")
     assert "九分" in page and "一次修好" in page  # the reply, then the next question the service sent
-    page = reply(client, cid, "嗯嗯")  # unreadable: the question again with a hint
+    page = reply(client, cid, "说不清")  # unreadable: the question again with a hint
     with rt.sessions() as s:
         handled = [m.handling for m in s.scalars(select(SmsMessage).where(SmsMessage.direction == "in")
                                                  .order_by(SmsMessage.id))]
@@ -246,7 +258,7 @@ def test_replying_to_the_sms_survey_shows_the_conversation_and_stores_the_answer
     assert (resp.channel, resp.status) == ("sms", "completed")
     assert case_row(rt, case_id).outcome == "satisfied"
     assert "感谢" in page  # the thanks SMS is shown
-    assert page.index("九分") < page.index("嗯嗯") < page.index("服务很好")
+    assert page.index("九分") < page.index("说不清") < page.index("服务很好")
 
 
 def test_an_opt_out_reply_is_confirmed_and_stops_the_sms(rt: Runtime, client: FlaskClient) -> None:

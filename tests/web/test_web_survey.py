@@ -55,13 +55,24 @@ def test_the_form_is_chinese_with_one_field_per_question_and_no_inline_style(rt:
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and 'lang="zh-CN"' in html
     assert "服务满意度回访" in html and "对本次服务的总体满意度" in html and "2026年11月20日" in html
-    for qid in ("overall", "fixed_right", "on_time", "advisor", "comment", "csrf_token"):
+    for qid in ("overall", "on_time", "advisor", "comment", "csrf_token"):
         assert f'name="{qid}"' in html
+    assert 'name="fixed_right"' not in html and "一次修好" not in html  # a maintenance visit (R5)
     assert html.count('name="overall"') == 11 and 'value="yes"' in html and 'value="no"' in html
     assert "张伟" not in html and "粤B12345" not in html  # a guessed code shows nobody's name or plate
     assert "style=" not in html and "<script" not in html  # the CSP forbids inline styles and scripts
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
     assert client.get("/static/survey.css").status_code == 200
+
+
+def test_after_a_repair_the_form_asks_whether_it_was_fixed_right_first_time(rt: Runtime, client: FlaskClient) -> None:
+    case_id, code = open_case(rt, service_type="warranty")
+    html = client.get(f"/s/{code}").get_data(as_text=True)
+    assert 'name="fixed_right"' in html and "车辆问题是否一次修好" in html
+    missing = client.post(f"/s/{code}", data={**GOOD, "fixed_right": "", "csrf_token": token(client, code)})
+    assert missing.status_code == 422 and responses(rt) == 0  # asked, so it must be answered
+    done = client.post(f"/s/{code}", data={**GOOD, "fixed_right": "no", "csrf_token": token(client, code)})
+    assert done.status_code == 200 and case_row(rt, case_id).state == "complaint"  # not fixed right: R5, R7
 
 
 def test_an_english_customer_gets_the_english_page(rt: Runtime, client: FlaskClient) -> None:
@@ -80,7 +91,8 @@ def test_answers_are_recorded_once_and_the_code_is_then_used_up(rt: Runtime, cli
     assert (case.state, case.outcome) == ("closed", "satisfied")
     with rt.sessions() as s:
         resp = s.scalars(select(SurveyResponse).where(SurveyResponse.status == "completed")).one()
-        assert (resp.channel, resp.made_by, resp.score) == ("web", "web", 96.0)
+        # a maintenance visit: scored over the questions asked, fixed_right was not (R5)
+        assert (resp.channel, resp.made_by, resp.score) == ("web", "web", 95.0)  # (36 + 20 + 20) / 0.8
         answers = {a.question_id: (a.value_num, a.value_text) for a in
                    s.scalars(select(SurveyAnswer).where(SurveyAnswer.response_id == resp.id))}
         assert answers["overall"] == (9.0, None) and answers["comment"] == (None, "顾问很专业")

@@ -20,6 +20,7 @@ from followup.cases.case_list import (
 )
 from followup.models import CASE_OUTCOMES, CASE_STATES, FollowupCase, Store
 from followup.settings import SERVICE_TYPES
+from followup.surveys.questions import questions_for_case
 from followup.web.auth import login_required, viewer
 from followup.web.context import db_session, runtime
 
@@ -75,7 +76,7 @@ def _case_or_404(case_id: int) -> FollowupCase:
 
 def _render_case(case: FollowupCase, *, revealed: str | None = None, status: int = 200) -> Any:
     file = case_file(db_session(), case)
-    questions = runtime().settings.survey.questions
+    questions = questions_for_case(db_session(), case, runtime().settings)  # R5: the visit's questions
     return render_template(
         "admin/cases_detail.html", c=file, tz=file.store.timezone, questions=questions, revealed=revealed,
         outcomes=staff_actions.MANUAL_CALL_OUTCOMES, flags=tuple(staff_actions.CUSTOMER_FLAGS),
@@ -122,7 +123,8 @@ def record_call(case_id: int) -> Any:
     def act(case: FollowupCase) -> str:
         outcome = request.form.get("outcome", "")
         zone = db_session().get_one(Store, case.store_id).timezone
-        answers = staff_actions.parse_answers(request.form, rt.settings.survey) if outcome == "answered" else None
+        questions = questions_for_case(db_session(), case, rt.settings)
+        answers = staff_actions.parse_answers(request.form, questions) if outcome == "answered" else None
         staff_actions.record_manual_call(
             db_session(), rt.settings, case, user=g.user, outcome=outcome, answers=answers,
             callback_at=_callback_at(request.form.get("callback_at"), zone), now=rt.clock.now(),

@@ -56,12 +56,11 @@ def _misses() -> MissCounter:
     return counter
 
 
-def _render(name: str, lang: str, status: int, **context: Any) -> Any:
-    rt = runtime()
+def _render(name: str, lang: str, status: int, page: SurveyPage | None = None, **context: Any) -> Any:
     return render_template(
-        f"survey/{name}.html", lang=lang, _=lambda m: translate(m, lang),
+        f"survey/{name}.html", lang=lang, _=lambda m: translate(m, lang), page=page,
         questions=[{"id": q.id, "kind": q.kind, "text": q.text(lang), "optional": q.optional}
-                   for q in rt.settings.survey.questions],
+                   for q in (page.questions if page else ())],  # R5: the questions of the visit's service type
         **context,
     ), status
 
