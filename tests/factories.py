@@ -156,6 +156,19 @@ def text_of(html: str) -> str:
     return re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ", body))).strip()
 
 
+def page(client: FlaskClient, path: str, *, status: int = 200) -> str:
+    """The HTML of ``path``, asserted to come with ``status``: what a page does not show is only
+    worth checking on the page itself, not on an error or a redirect to the login."""
+    resp = client.get(path)
+    assert resp.status_code == status, (path, resp.status_code, resp.headers.get("Location"))
+    return resp.get_data(as_text=True)
+
+
+def seen(client: FlaskClient, path: str, *, status: int = 200) -> str:
+    """The visible text of ``path`` (see :func:`page`)."""
+    return text_of(page(client, path, status=status))
+
+
 # --- the worker over simulated days -------------------------------------------------------------
 
 

@@ -146,14 +146,39 @@ def test_behind_a_proxy_the_public_https_url_is_what_twilio_signed(placed: tuple
         assert s.scalar(select(SmsMessage.body).where(SmsMessage.direction == "in")) == "你好"
 
 
+def unknown_attempt_answer(path: str, query: str) -> int:
+    """What a correctly signed request about an attempt that does not exist gets: the voice routes
+    hang up (or refuse a request without a readable attempt), callbacks are acknowledged (and kept),
+    an inbound SMS is an inbound SMS (it names no attempt)."""
+    answers = {"/twilio/voice/answer": 200 if query.startswith("attempt=999999") else 400,
+               "/twilio/voice/gather": 200 if query.startswith("attempt=999999") else 400,
+               "/twilio/voice/status": 204, "/twilio/sms/status": 204, "/twilio/sms/inbound": 200}
+    assert path in answers, f"say here what {path} answers for an attempt that does not exist"
+    return answers[path]
+
+
 def test_a_valid_signature_for_an_unknown_attempt_is_answered_not_crashed(placed: tuple[Runtime, str, int]) -> None:
     rt, sid, _attempt = placed
     app = create_app(runtime=rt)
     client = app.test_client()
+    _, attempts = snapshot(rt)
     for path in twilio_routes(app):
         for query in ("attempt=999999&step=intro", "attempt=abc", ""):
             params = {**form("CA" + "1" * 32, 999999), "CallStatus": "ringing", "MessageStatus": "sent"}
             url = f"{PUBLIC}{path}" + (f"?{query}" if query else "")
+            before = snapshot(rt)
             resp = client.post(f"{path}" + (f"?{query}" if query else ""), data=params,
                                headers={"X-Twilio-Signature": sign(url, params)})
-            assert resp.status_code < 500, (path, query, resp.status_code)
+            assert resp.status_code == unknown_attempt_answer(path, query), (path, query, resp.status_code)
+            if path.startswith("/twilio/voice/") and resp.status_code == 200:
+                assert "<Hangup" in resp.get_data(as_text=True) and "<Gather" not in resp.get_data(as_text=True)
+            if path in ("/twilio/voice/answer", "/twilio/voice/gather"):
+                assert snapshot(rt) == before, (path, query, "an unknown attempt's call changed something")
+    with rt.sessions() as s:
+        kept = s.execute(select(TwilioCallback.sid, TwilioCallback.status, TwilioCallback.pending)
+                         .order_by(TwilioCallback.sid)).all()
+        ivr_calls = s.scalar(select(func.count()).select_from(IvrCall))
+    # the call in progress is untouched, no attempt or IVR call was made up; the callbacks about SIDs
+    # no attempt carries are kept, not applied (once each, however often they came)
+    assert snapshot(rt)[1] == attempts and ivr_calls == 0
+    assert kept == [("CA" + "1" * 32, "ringing", True), ("SM" + "9" * 32, "sent", True)]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import factories
 import pytest
-from factories import PASSWORD, csrf, make_user
+from factories import PASSWORD, csrf, make_user, page, seen
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
@@ -31,8 +31,15 @@ def log_in(client: FlaskClient, password: str = PASSWORD, username: str = "staff
 
 
 def logged_in(client: FlaskClient) -> bool:
+    """True when the home page shows the monitor, False when the browser is sent to the login page;
+    anything else (an error, another page) fails the test."""
     resp = client.get("/")
-    return resp.status_code == 200 and "回访监控" in resp.get_data(as_text=True)
+    if resp.status_code == 302:
+        assert resp.headers["Location"].startswith("/login"), resp.headers["Location"]
+        return False
+    assert resp.status_code == 200, resp.status_code
+    assert "回访监控" in resp.get_data(as_text=True)
+    return True
 
 
 def failures(rt: Runtime) -> int:
@@ -41,19 +48,17 @@ def failures(rt: Runtime) -> int:
 
 
 def test_the_login_page_is_chinese_by_default_and_english_on_request(client: FlaskClient) -> None:
-    page = client.get("/login")
-    text = page.get_data(as_text=True)
-    assert page.status_code == 200
+    text = page(client, "/login")
     assert "登录" in text and "用户名" in text and "密码" in text and 'lang="zh-CN"' in text
     assert "Log in" not in text
-    english = client.get("/login?lang=en").get_data(as_text=True)
+    english = seen(client, "/login?lang=en")
     assert "Log in" in english and "Username" in english and "登录" not in english
     # the choice is remembered
-    assert "Log in" in client.get("/login").get_data(as_text=True)
+    assert "Log in" in seen(client, "/login")
 
 
 def test_the_form_has_the_contract_fields(client: FlaskClient) -> None:
-    text = client.get("/login").get_data(as_text=True)
+    text = page(client, "/login")
     for name in ("username", "password", "csrf_token"):
         assert f'name="{name}"' in text
 
@@ -86,8 +91,9 @@ def test_login_goes_back_to_the_page_asked_for_but_never_off_site(client: FlaskC
     assert log_in(client, query="?next=/").headers["Location"] == "/"
     client.post("/logout", data={"csrf_token": csrf(client, "/")})
     for target in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
-        location = log_in(client, query=f"?next={target}").headers["Location"]
-        assert "evil.example" not in location, target
+        resp = log_in(client, query=f"?next={target}")
+        assert (resp.status_code, resp.headers["Location"]) == (302, "/"), target  # home, not off site
+        assert logged_in(client)
         client.post("/logout", data={"csrf_token": csrf(client, "/")})
 
 
@@ -151,6 +157,7 @@ def test_odd_usernames_are_just_wrong(rt: Runtime, client: FlaskClient) -> None:
 
 def test_the_session_cookie_is_httponly_and_lax(client: FlaskClient) -> None:
     resp = log_in(client)
+    assert resp.status_code == 302
     cookie = next(c for c in resp.headers.getlist("Set-Cookie") if c.startswith("session="))
     flags = [part.strip().lower() for part in cookie.split(";")]
     assert "httponly" in flags and "samesite=lax" in flags
@@ -189,8 +196,9 @@ def test_an_inactive_user_cannot_log_in_or_stay_logged_in(rt: Runtime, client: F
         assert user is not None
         user.active = False
         s.commit()
-    assert client.get("/").status_code == 302
-    assert log_in(client).status_code == 401
+    assert not logged_in(client)
+    resp = log_in(client)
+    assert resp.status_code == 401 and "用户名或密码错误" in resp.get_data(as_text=True)
 
 
 def test_security_headers(client: FlaskClient) -> None:
@@ -204,7 +212,8 @@ def test_security_headers(client: FlaskClient) -> None:
 
 
 def test_the_page_has_no_inline_script_or_style(client: FlaskClient) -> None:
-    log_in(client)
+    assert log_in(client).status_code == 302
     for path in ("/login", "/"):
-        text = client.get(path).get_data(as_text=True)
+        text = page(client, path)
+        assert '<link rel="stylesheet"' in text, path  # the styles come from a file
         assert "<script>" not in text and "<style" not in text and "style=" not in text
