@@ -25,22 +25,36 @@ def letter(lang: str, name: str, settings_url: str, service_type: str = "repair"
     )
 
 
-@pytest.mark.parametrize(("lang", "name", "service_type"), [("zh", "张伟", "repair"),
-                                                             ("en", "Emily <Chen> & Co", "maintenance")])
-def test_the_letter_html_matches_its_golden_file(lang: str, name: str, service_type: str) -> None:
+#: per language: the customer's name as the DMS sent it (markup in it), how the letter must print it,
+#: the visit's service type, and words only a letter in that language has
+LETTERS = {
+    "zh": ("张伟<VIP> & 家人", "张伟&lt;VIP&gt; &amp; 家人", "repair", ('lang="zh-CN"', "尊敬的", "先生/女士")),
+    "en": ("Emily <Chen> & Co", "Emily &lt;Chen&gt; &amp; Co", "maintenance", ('lang="en"', "Dear ")),
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_letter_html_matches_its_golden_file(lang: str) -> None:
+    name, printed, service_type, own_words = LETTERS[lang]
     settings = load_settings({"FOLLOWUP_ENV": "test", "PUBLIC_BASE_URL": "https://followup.example.cn",
                               "TWILIO_FROM_NUMBER": "+8675586001234"})
     html = letter_html(letter(lang, name, survey_url(settings, "B72YSP"), service_type), settings.stores["SZ01"],
                        settings, date(2026, 11, 23))
-    # R5: the letter lists the questions of the visit's service type
-    fixed_right = settings.survey.question("fixed_right").text(lang)
-    assert (fixed_right in html) is (service_type == "repair")
     golden = GOLDEN / f"letter.{lang}.html"
     if os.environ.get("UPDATE_GOLDEN") == "1":
         golden.write_text(html, encoding="utf-8")
     assert html == golden.read_text(encoding="utf-8")
+    # the golden file itself is the letter it should be: in the customer's language, every survey
+    # question of the visit's service type (R5), the survey link, the name as text, never markup
+    assert all(words in html for words in own_words), lang
+    other = LETTERS["en" if lang == "zh" else "zh"][3]
+    assert not any(words in html for words in other[1:]), lang
+    for question in settings.survey.questions_for(service_type):
+        assert question.text(lang) in html, question.id
+    fixed_right = settings.survey.question("fixed_right").text(lang)
+    assert (fixed_right in html) is (service_type == "repair")
     assert "https://followup.example.cn/s/B72YSP" in html
-    assert "&lt;Chen&gt; &amp; Co" in html or lang == "zh"  # a customer's name is text, never markup
+    assert printed in html and name not in html
 
 
 def test_without_an_sms_number_the_letter_does_not_offer_the_sms_reply() -> None:
