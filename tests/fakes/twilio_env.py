@@ -1,6 +1,7 @@
 """Fixtures and helpers for the Twilio tests: the emulator, a Twilio-mode runtime, signed callbacks.
 
-Test modules import the fixtures by name (``from fakes.twilio_env import emulator, twilio_rt``).
+A pytest plugin (``pytest_plugins`` in ``tests/conftest.py``): the fixtures ``emulator`` and ``twilio_rt``
+are there for every test, like ``rt``; test modules import only the helpers.
 """
 
 from __future__ import annotations
