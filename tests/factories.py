@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -65,6 +65,14 @@ def add_visit(rt: Runtime, row: VisitRow, *, at: datetime | None = None, plan: b
     """Accept ``row`` as the import does, at ``at`` (its delivery time unless told), and return its
     case id. ``plan``: plan the first contact as a tick would; ``do_not_call``: the customer may not
     be called. A store that is not configured (rows only, for scoping tests) takes SZ01's settings."""
+    case_id = accept(rt, row, at=at, plan=plan, do_not_call=do_not_call)
+    assert case_id is not None, f"{row.ro_number} opened no case"
+    return case_id
+
+
+def accept(rt: Runtime, row: VisitRow, *, at: datetime | None = None, plan: bool = False,
+           do_not_call: bool = False) -> int | None:
+    """Like :func:`add_visit`, for a visit that may open no case (an internal one): then None."""
     now = at or row.delivered_at
     assert now is not None
     with rt.sessions() as s:
@@ -72,14 +80,13 @@ def add_visit(rt: Runtime, row: VisitRow, *, at: datetime | None = None, plan: b
         assert store_id is not None, f"no store {row.store_code}"
         store = rt.settings.stores.get(row.store_code) or rt.settings.stores["SZ01"]
         accepted = accept_visit(s, store_id, store, row, source="test", actor="test", now=now)
-        assert accepted.case is not None, f"{row.ro_number} opened no case"
-        if do_not_call:
+        if accepted.case is not None and do_not_call:
             visit = s.get_one(Visit, accepted.case.visit_id)
             s.get_one(Customer, visit.customer_id).do_not_call = True
         if plan:
             plan_due_cases(s, rt.settings, now)
         s.commit()
-        return accepted.case.id
+        return accepted.case.id if accepted.case is not None else None
 
 
 def case_of(rt: Runtime, ro: str, store: str = "SZ01") -> int:
@@ -172,18 +179,30 @@ def seen(client: FlaskClient, path: str, *, status: int = 200) -> str:
 # --- the worker over simulated days -------------------------------------------------------------
 
 
-def run_until(rt: Runtime, channel: Channel, until: datetime, *, dispatch_only: bool = False,
-              also_due: Sequence[Executable] = (), after_tick: Callable[[], object] | None = None,
-              most: int = 500) -> list[Any]:
+def run_until(rt: Runtime, channel: Channel, until: datetime, *, only: Collection[str] | None = None,
+              skip: Collection[str] = (), also_due: Sequence[Executable] = (),
+              after_tick: Callable[[], object] | None = None, most: int = 500) -> list[Any]:
     """Tick at every moment something falls due, up to ``until``: the test clock jumps there,
-    nothing sleeps. ``dispatch_only``: only the dispatch duty runs (not the letter batch, the
-    complaints, the webhooks); ``also_due``: more moments that count (each a query for one time,
+    nothing sleeps. A tick is ``run_tick`` itself, unless ``only`` names the duties to run (e.g.
+    ``("dispatch",)``) or ``skip`` the ones not to (e.g. ``("letters",)``: the daily batch renders
+    every queued letter's PDF); ``also_due``: more moments that count (each a query for one time,
     e.g. a complaint's escalation); ``after_tick``: what happens after each tick (a customer
     answering the provider's callbacks). What each tick returned, in order."""
-    dispatch = duties(rt, channel)["dispatch"] if dispatch_only else None
+    chosen = None
+    if only is not None or skip:
+        every = duties(rt, channel)
+        unknown = set(only or ()).union(skip) - set(every)
+        assert not unknown, f"no such duty: {sorted(unknown)} (there are {list(every)})"
+        chosen = [duty for name, duty in every.items() if (only is None or name in only) and name not in skip]
 
     def step() -> Any:
-        done = dispatch(rt, rt.clock.now()) if dispatch is not None else run_tick(rt, channel)
+        if chosen is None:
+            done = run_tick(rt, channel)
+        else:
+            now = rt.clock.now()
+            done = {"now": now.isoformat()}
+            for duty in chosen:
+                done.update(duty(rt, now))
         if after_tick is not None:
             after_tick()
         return done

@@ -1,7 +1,9 @@
 """The follow-up engine driven through `tick` with the sandbox channel, over simulated days.
 
 The clock jumps from one due moment to the next (no test sleeps); every assertion is about what
-the sandbox recorded as sent, and when, and what the rows say.
+the sandbox recorded as sent, and when, and what the rows say. The ticks run every duty but the
+daily letter batch, which would render each queued letter's PDF again and again (two thirds of
+these tests' time) while no test here reads a printed letter: tests/letters runs it.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import factories
 import pytest
-from fakes.worker_ticks import run_due_until
+from factories import accept
 from sqlalchemy import func, select
 
 from followup.channels.base import Contact, PermanentError, Sent, TransientError
@@ -21,16 +24,15 @@ from followup.channels.sandbox import SandboxChannel, silent
 from followup.engine.tick import run_tick
 from followup.intake.table import open_table
 from followup.intake.validate import validate_row
-from followup.intake.visit_upsert import accept_visit
-from followup.models import ContactAttempt, FollowupCase, Store, SurveyResponse, Visit, WebhookEvent
+from followup.models import ContactAttempt, FollowupCase, SurveyResponse, Visit, WebhookEvent
 from followup.runtime import Runtime
 
 SH = ZoneInfo("Asia/Shanghai")
 
 
 def run_until(rt: Runtime, channel: SandboxChannel, until: datetime) -> None:
-    """Tick at every moment something falls due, up to ``until``."""
-    run_due_until(rt, lambda: run_tick(rt, channel), until, most=2000)
+    """Tick (without the letter batch) at every moment something falls due, up to ``until``."""
+    factories.run_until(rt, channel, until, skip=("letters",), most=2000)
 
 
 def import_rows_as_delivered(rt: Runtime, path: Path, channel: SandboxChannel) -> None:
@@ -44,11 +46,7 @@ def import_rows_as_delivered(rt: Runtime, path: Path, channel: SandboxChannel) -
     for row in ordered:
         assert not isinstance(row, list)
         run_until(rt, channel, row.delivered_at)
-        with rt.sessions() as s:
-            store_id = s.scalar(select(Store.id).where(Store.code == "SZ01"))
-            assert store_id is not None
-            accept_visit(s, store_id, rt.settings.stores["SZ01"], row, source="test", actor="test", now=row.delivered_at)
-            s.commit()
+        accept(rt, row)  # the internal visit opens no case
 
 
 def sent_by_ro(rt: Runtime, channel: SandboxChannel) -> dict[str, list[tuple[datetime, Contact]]]:

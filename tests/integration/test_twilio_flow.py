@@ -12,15 +12,13 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+from factories import run_until
 from fakes.twilio_emulator import Recorded, TwilioEmulator
 from fakes.twilio_env import FROM_NUMBER, PUBLIC, post_signed, read_sample
-from fakes.worker_ticks import run_due_until
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from followup.channels.base import Channel
 from followup.channels.registry import build_channel
-from followup.engine.tick import run_tick
 from followup.intake.importer import import_visits
 from followup.models import (
     ContactAttempt,
@@ -43,6 +41,11 @@ class Customer:
     def __init__(self, client: FlaskClient, emu: TwilioEmulator, samples: Path) -> None:
         self.client, self.emulator, self.samples = client, emu, samples
         self.calls_seen = self.sms_seen = 0
+
+    def answer(self) -> None:
+        """What Twilio and the customer do after a tick: the new calls ring unanswered, the SMS arrive."""
+        self.ring_unanswered()
+        self.deliver_sms()
 
     def ring_unanswered(self) -> int:
         """Every new call rings and is not answered: ``ringing`` then ``no-answer``."""
@@ -79,15 +82,6 @@ class Customer:
         return rec.sid
 
 
-def run_until(rt: Runtime, channel: Channel, customer: Customer, until: datetime) -> None:
-    def tick_and_answer() -> None:
-        run_tick(rt, channel)
-        customer.ring_unanswered()
-        customer.deliver_sms()
-
-    run_due_until(rt, tick_and_answer, until, most=200)
-
-
 def messages(twiml: str) -> list[str]:
     return re.findall(r"<Message>(.*?)</Message>", twiml, re.S)
 
@@ -108,7 +102,7 @@ def test_import_three_unanswered_calls_then_sms_survey_scored(
     # an unsigned callback for a call that does not exist yet: refused before anything is read
     assert client.post("/twilio/voice/status?attempt=1", data={"CallStatus": "completed"}).status_code == 403
 
-    run_until(rt, channel, customer, datetime(2026, 11, 21, 12, 0, tzinfo=UTC))
+    run_until(rt, channel, datetime(2026, 11, 21, 12, 0, tzinfo=UTC), after_tick=customer.answer, most=200)
     calls = emulator.created("Calls")
     assert len(calls) == 3
     for call in calls:

@@ -51,5 +51,5 @@ def queue_letter(rt: Runtime, n: int = 1, **changes: object) -> int:
     the case id."""
     rt.clock.set(DELIVERED)  # type: ignore[attr-defined]
     case_id = add_visit(rt, visit_row(n, **changes))
-    run_until(rt, SandboxChannel(unreachable), datetime(2026, 11, 21, 12, 0, tzinfo=UTC), dispatch_only=True)
+    run_until(rt, SandboxChannel(unreachable), datetime(2026, 11, 21, 12, 0, tzinfo=UTC), only=("dispatch",))
     return case_id
