@@ -3,6 +3,10 @@ do-not-call / no-SMS / no-contact, add a note, reveal a phone number. Each is au
 
 A call made by hand is recorded through :func:`followup.engine.recording.finish_call`, the one
 place a call outcome is recorded, so it counts exactly like an IVR call (R3).
+
+Independence (R3, R9): the visit's own service advisor never records the survey call of their own
+customer, nor marks that customer (do-not-call, no-SMS, no-contact): :class:`OwnCustomerRefused`.
+Their own call is R11's separate task (``followup.advisor_calls``). Notes and reveals stay theirs.
 """
 
 from __future__ import annotations
@@ -22,7 +26,6 @@ from followup.models import (
     ContactAttempt,
     Customer,
     FollowupCase,
-    SurveyResponse,
     User,
     Visit,
 )
@@ -43,6 +46,22 @@ NOTE_MAX = 2000
 
 class StaffActionError(ValueError):
     """The action cannot be done as asked; ``str(exc)`` is an English message id shown translated."""
+
+
+class OwnCustomerRefused(StaffActionError):
+    """R3: the visit's own service advisor tried to act on their own customer's case (the view answers 403)."""
+
+
+#: the refusals' English message ids, shown translated
+OWN_CALL_REFUSED = ("A service advisor cannot record the follow-up call of their own customer: "
+                    "your own call is the 3-day call task.")
+OWN_MARK_REFUSED = "A service advisor cannot mark their own customer: ask the information staff."
+
+
+def is_visit_advisor(session: Session, case: FollowupCase, user: User) -> bool:
+    """Whether ``user`` is the visit's own service advisor (the user linked to the case's advisor code)."""
+    linked = session.scalar(select(Advisor.user_id).where(Advisor.id == case.advisor_id))
+    return linked is not None and linked == user.id
 
 
 def actor_of(user: User) -> str:
@@ -101,7 +120,12 @@ def record_manual_call(
     session: Session, settings: Settings, case: FollowupCase, *, user: User, outcome: str,
     answers: Mapping[str, str] | None = None, callback_at: datetime | None = None, now: datetime,
 ) -> ContactAttempt:
-    """Record the outcome of a call a staff member made by hand; the caller commits."""
+    """Record the outcome of a call a staff member made by hand; the caller commits.
+
+    Refused (:class:`OwnCustomerRefused`) to the visit's own advisor: R3's survey call is independent.
+    """
+    if is_visit_advisor(session, case, user):
+        raise OwnCustomerRefused(OWN_CALL_REFUSED)
     if case.state == "closed":
         raise StaffActionError("This case is closed: nothing more to record.")
     if outcome not in MANUAL_CALL_OUTCOMES:
@@ -120,11 +144,6 @@ def record_manual_call(
     finish_call(session, a, case, customer, outcome, now, settings, now, case_ref(session, case),
                 answers=dict(answers) if outcome == "answered" and answers else None,
                 callback_at=callback_at if outcome == "callback_requested" else None)
-    advisor = session.get(Advisor, case.advisor_id)
-    if outcome == "answered" and advisor is not None and advisor.user_id == user.id:
-        # R9: an advisor's call to their own customer never counts for their score
-        session.execute(update(SurveyResponse).where(SurveyResponse.case_id == case.id,
-                                                     SurveyResponse.made_by == actor).values(own_advisor_call=True))
     audit.record(session, actor, "call.recorded", at=now, store_id=case.store_id, case_id=case.id, attempt=a.id,
                  number=a.number, outcome=outcome, callback_at=callback_at.isoformat() if callback_at else None)
     refresh_rule(session, case, settings, now)
@@ -145,8 +164,11 @@ def mark_customer(session: Session, settings: Settings, case: FollowupCase, *, f
     """Set or clear do-not-call / no-SMS / no-contact on the case's customer (R6); returns cases closed.
 
     Setting a flag cancels the planned contacts of its channels on every open case of the customer
-    and plans again; no-contact closes those cases as ``opted_out``.
+    and plans again; no-contact closes those cases as ``opted_out``. Refused (:class:`OwnCustomerRefused`)
+    to the visit's own advisor (R3).
     """
+    if is_visit_advisor(session, case, user):
+        raise OwnCustomerRefused(OWN_MARK_REFUSED)
     if flag not in CUSTOMER_FLAGS:
         raise StaffActionError("Unknown customer flag.")
     visit = session.get_one(Visit, case.visit_id)

@@ -31,6 +31,9 @@ RUNTIME_MESSAGES = (
     N_('The note is too long (at most 2000 characters).'),
     N_('Unknown phone number.'),
     N_('The customer has no such number.'),
+    N_('A service advisor cannot record the follow-up call of their own customer: '
+       'your own call is the 3-day call task.'),  # staff_actions.OWN_CALL_REFUSED (R3)
+    N_('A service advisor cannot mark their own customer: ask the information staff.'),
     N_('The user is saved.'),
     N_('The user is deactivated.'),
     N_('you cannot deactivate yourself'),

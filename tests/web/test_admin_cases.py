@@ -140,14 +140,69 @@ def test_a_dissatisfied_manual_call_opens_a_complaint(rt: Runtime, client: Flask
         assert (call.number, call.reason, call.made_by) == (1, "manual_call", "user:staff1")
 
 
-def test_an_advisor_calling_their_own_customer_does_not_count(rt: Runtime, client: FlaskClient) -> None:
-    case_id = make_visit(rt, "RO-H")
+def _own_advisor(rt: Runtime) -> FlaskClient:
+    """A browser logged in as ``sa01``, the advisor SA01 of the visits ``make_visit`` makes."""
     make_user(rt, "sa01", "advisor", ["SZ01"], advisor="SA01")
     advisor = create_app(runtime=rt).test_client()
     log_in(advisor, "sa01")
-    post(advisor, f"/cases/{case_id}/call", {"outcome": "answered", **ANSWERS_SATISFIED}, token_from=f"/cases/{case_id}")
+    return advisor
+
+
+@pytest.mark.parametrize("outcome", ["answered", "declined", "no_answer"])
+def test_the_visits_own_advisor_cannot_record_the_survey_call(rt: Runtime, client: FlaskClient, outcome: str) -> None:
+    """R3: the advisor's own call is R11's separate task; it never answers, declines or uses up an attempt."""
+    case_id = make_visit(rt, "RO-H", plan=True)
+    advisor = _own_advisor(rt)
+    html = advisor.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "RO-H" in html and "登记人工电访" not in html  # the case is shown, without the call form
+    assert f"/cases/{case_id}/call" not in html and f"/cases/{case_id}/flags" not in html  # nor the marks
+    resp = post(advisor, f"/cases/{case_id}/call", {"outcome": outcome, **ANSWERS_SATISFIED},
+                token_from=f"/cases/{case_id}")
+    assert resp.status_code == 403
+    assert "服务顾问不能登记自己客户的回访电话" in text_of(resp.get_data(as_text=True))
     with rt.sessions() as s:
-        assert s.scalars(select(SurveyResponse)).one().own_advisor_call is True
+        assert s.scalars(select(SurveyResponse)).all() == []
+        calls = s.scalars(select(ContactAttempt).where(ContactAttempt.case_id == case_id)).all()
+        assert [(a.number, a.status, a.outcome) for a in calls] == [(1, "planned", None)]
+        case = s.get_one(FollowupCase, case_id)
+        assert (case.state, case.outcome) == ("scheduled", None)
+        assert s.scalars(select(AuditEntry).where(AuditEntry.action == "call.recorded")).all() == []
+    # information staff still record it, and it counts
+    post(client, f"/cases/{case_id}/call", {"outcome": outcome, **ANSWERS_SATISFIED}, token_from=f"/cases/{case_id}")
+    with rt.sessions() as s:
+        first = s.scalars(select(ContactAttempt).where(ContactAttempt.case_id == case_id, ContactAttempt.number == 1)).one()
+        assert (first.outcome, first.made_by) == (outcome, "user:staff1")
+
+
+@pytest.mark.parametrize("flag", ["no_contact", "do_not_call", "no_sms"])
+def test_the_visits_own_advisor_cannot_mark_their_customer(rt: Runtime, client: FlaskClient, flag: str) -> None:
+    """R3: no closing the case early as opted out, no moving it off the calls."""
+    case_id = make_visit(rt, "RO-HM", plan=True)
+    advisor = _own_advisor(rt)
+    resp = post(advisor, f"/cases/{case_id}/flags", {"flag": flag, "on": "1"}, token_from=f"/cases/{case_id}")
+    assert resp.status_code == 403
+    assert "服务顾问不能标记自己的客户" in text_of(resp.get_data(as_text=True))
+    with rt.sessions() as s:
+        customer = s.scalars(select(Customer)).one()
+        assert (customer.no_contact, customer.do_not_call, customer.no_sms) == (False, False, False)
+        assert s.get_one(FollowupCase, case_id).state == "scheduled"
+        assert s.scalars(select(AuditEntry).where(AuditEntry.action == "customer.marked")).all() == []
+    # a note is still theirs to add
+    post(advisor, f"/cases/{case_id}/note", {"text": "客户说下周再来"}, token_from=f"/cases/{case_id}")
+    assert "客户说下周再来" in page(advisor, f"/cases/{case_id}")
+
+
+def test_a_manager_who_is_not_the_visits_advisor_still_acts(rt: Runtime) -> None:
+    case_id = make_visit(rt, "RO-HN", plan=True)
+    make_user(rt, "sa01", "advisor", ["SZ01"], advisor="SA01")
+    make_user(rt, "boss", "manager", ["SZ01"])
+    manager = create_app(runtime=rt).test_client()
+    log_in(manager, "boss")
+    html = manager.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "登记人工电访" in html and f"/cases/{case_id}/flags" in html
+    resp = post(manager, f"/cases/{case_id}/flags", {"flag": "no_contact", "on": "1"}, token_from=f"/cases/{case_id}")
+    assert resp.status_code == 302
+    assert (case_row(rt, case_id).state, case_row(rt, case_id).outcome) == ("closed", "opted_out")
 
 
 def test_an_incomplete_survey_is_refused_with_a_message(rt: Runtime, client: FlaskClient) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from followup.cases import staff_actions
 from followup.cases.case_file import case_file
@@ -80,6 +81,7 @@ def _render_case(case: FollowupCase, *, revealed: str | None = None, status: int
     return render_template(
         "admin/cases_detail.html", c=file, tz=file.store.timezone, questions=questions, revealed=revealed,
         outcomes=staff_actions.MANUAL_CALL_OUTCOMES, flags=tuple(staff_actions.CUSTOMER_FLAGS),
+        own_customer=staff_actions.is_visit_advisor(db_session(), case, g.user),  # R3: no call form, no marks
     ), status
 
 
@@ -106,6 +108,9 @@ def _act(case_id: int, action: Any) -> Any:
     s = db_session()
     try:
         message = action(case)
+    except staff_actions.OwnCustomerRefused as exc:
+        s.rollback()
+        abort(403, description=gettext(str(exc)))  # R3: the visit's own advisor, not a mistake to retry
     except staff_actions.StaffActionError as exc:
         s.rollback()
         flash(str(exc), "error")
