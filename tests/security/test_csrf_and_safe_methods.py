@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from followup.accounts import create_token
 from followup.models import (
+    AdvisorCall,
     ApiToken,
     BatchLetter,
     Customer,
@@ -41,6 +42,8 @@ def sample_args(world: World) -> dict[str, Any]:
         letter_case = s.get_one(FollowupCase, world.cases["letter"])
         return {
             "case_id": world.cases["evil"],
+            "call_id": s.scalars(select(AdvisorCall.id).where(
+                AdvisorCall.visit_id == s.get_one(FollowupCase, world.cases["evil"]).visit_id)).one(),
             "customer_id": s.scalars(select(Customer.id).where(Customer.mobile == MOBILES["evil"])).one(),
             "complaint_id": world.complaints["evil"],
             "batch_id": world.batches["SZ01"],
