@@ -30,6 +30,7 @@ def case_facts(case: FollowupCase, visit: Visit, customer: Customer, reached: bo
         no_sms=customer.no_sms or customer.sms_opted_out,
         no_contact=customer.no_contact,
         reached=reached,
+        late_intake=case.breach_reason == "late_intake",
     )
 
 

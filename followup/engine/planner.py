@@ -150,10 +150,14 @@ def plan_due_cases(session: Session, settings: Settings, now: datetime, *, limit
 
 
 def sweep_deadlines(session: Session, settings: Settings, now: datetime, *, limit: int = 1000) -> int:
-    """Decide the rule of every pending case whose deadline has passed; returns new breaches."""
+    """Decide the rule of every pending case whose deadline has passed; returns new breaches.
+
+    A case cancelled because its visit became an excluded type (R1) is never judged: it is outside
+    the metric, like a visit that never had a case."""
     cases = session.scalars(
         select(FollowupCase)
-        .where(FollowupCase.three_day_rule == "pending", FollowupCase.deadline_at <= now)
+        .where(FollowupCase.three_day_rule == "pending", FollowupCase.deadline_at <= now,
+               FollowupCase.outcome.is_distinct_from("cancelled"))
         .order_by(FollowupCase.deadline_at)
         .limit(limit)
     ).all()

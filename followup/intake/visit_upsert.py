@@ -2,7 +2,8 @@
 
 ``accept_visit`` is the one way a visit enters the system, from the CSV/XLSX import and from the
 API alike: it upserts store data (advisor, customer, vehicle, visit) and opens the case with its
-deadline, never a second case for the same (store, RO number), never resetting attempts.
+deadline, never a second case for the same (store, RO number), never resetting attempts. A visit
+stored before changes its case as the new data says (:mod:`followup.intake.reimport`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from followup import audit
 from followup.advisor_calls.tasks import VisitForCall, give_dc_calls
 from followup.campaigns import post_service
 from followup.intake.records import VisitRow
+from followup.intake.reimport import Changes, Stored, apply_reimport
 from followup.models import Advisor, Customer, FollowupCase, Vehicle, Visit
 from followup.models.base import Base
 from followup.settings import StoreSettings
@@ -168,6 +170,8 @@ class _Batch:
         self.new_vehicles: list[_NewRow] = []
         self.new_visits: list[_NewRow] = []
         self.new_cases: list[_NewRow] = []
+        #: the visits stored before this batch, as they were (R1: a re-import changes their case)
+        self.stored: dict[int, Stored] = {}
 
     def advisor(self, session: Session, code: str, name: str | None) -> Advisor:
         adv = self.advisors.get(code)
@@ -215,8 +219,9 @@ class _Batch:
         veh.model = row.vehicle_model or veh.model
         return veh
 
-    def visit(self, row: VisitRow, source: str, now: datetime) -> tuple[Visit | _NewRow, bool, datetime | None]:
-        """The row's visit, whether this row created it, and its delivery time before this row."""
+    def visit(self, row: VisitRow, source: str, now: datetime) -> tuple[Visit | _NewRow, bool]:
+        """The row's visit, and whether this row created it. A visit stored before this batch is
+        remembered as it was (:attr:`stored`) the first time a row names it."""
         visit = self.visits.get(row.ro_number)
         if visit is None:
             visit = self.visits[row.ro_number] = _NewRow(
@@ -224,11 +229,15 @@ class _Batch:
                 customer_id=None, vehicle_id=None, advisor_id=None, service_type=None, mileage_km=None,
                 delivered_at=None, updated_at=None)
             self.new_visits.append(visit)
-            return visit, True, None
-        # a visit stored before this batch, or one an earlier row of the batch created (no old time)
-        return visit, False, visit.delivered_at if isinstance(visit, Visit) else None
+            return visit, True
+        if isinstance(visit, Visit) and visit.id not in self.stored:
+            case = self.cases.get(visit.id)
+            self.stored[visit.id] = Stored(visit, case if isinstance(case, FollowupCase) else None,
+                                           visit.service_type, visit.delivered_at)
+        return visit, False
 
-    def open_case(self, visit: _NewRow, store: StoreSettings, now: datetime, reply_code: str) -> _NewRow | None:
+    def open_case(self, visit: Visit | _NewRow, store: StoreSettings, now: datetime,
+                  reply_code: str) -> _NewRow | None:
         """The new visit's case with its deadline (R1), or None for an excluded service type."""
         if not post_service.opens_case(visit.service_type, store):
             return None
@@ -263,9 +272,9 @@ def accept_visits(
     _insert(session, Customer, batch.new_customers, ("mobile", "phone", "name"))
     vehicles = [batch.vehicle(customer, row) for row, (_, customer) in zip(rows, staged, strict=True)]
     _insert(session, Vehicle, batch.new_vehicles, ("customer_id", "vin", "plate"))
-    results: list[tuple[Visit | _NewRow, bool, datetime | None]] = []
+    results: list[tuple[Visit | _NewRow, bool]] = []
     for row, (advisor, customer), vehicle in zip(rows, staged, vehicles, strict=True):
-        visit, created, old_delivered = batch.visit(row, source, now)
+        visit, created = batch.visit(row, source, now)
         visit.customer_id = customer.id
         visit.vehicle_id = vehicle.id if vehicle else None
         visit.advisor_id = advisor.id
@@ -273,37 +282,55 @@ def accept_visits(
         visit.mileage_km = row.mileage_km
         visit.delivered_at = row.delivered_at
         visit.updated_at = now
-        results.append((visit, created, old_delivered))
+        results.append((visit, created))
     _insert(session, Visit, batch.new_visits, ("ro_number",))
-    codes = iter(new_reply_codes(session, len(batch.new_visits)))
+    # R1: a stored visit without a case whose service type is no longer excluded gets one now
+    included = [i.visit for i in batch.stored.values()
+                if i.case is None and post_service.opens_case(i.visit.service_type, store)]
+    included_ids = {visit.id for visit in included}
+    codes = iter(new_reply_codes(session, len(batch.new_visits) + len(included)))
     cases: list[FollowupCase | _NewRow | None] = []
-    for (visit, created, old_delivered), row in zip(results, rows, strict=True):
+    for visit, created in results:
         case = batch.cases.get(visit.id)
-        if created and isinstance(visit, _NewRow):
+        if case is None and (created or visit.id in included_ids):
             # the case is opened with the visit's values after the whole batch (a repeat may change them)
             case = batch.open_case(visit, store, now, reply_code=next(codes))
         elif case is not None:
             case.advisor_id = visit.advisor_id
-            if old_delivered is not None and old_delivered != row.delivered_at and case.three_day_rule == "pending":
-                case.deadline_at = post_service.deadline_for(row.delivered_at, store)  # R1/R2: the same deadline
         cases.append(case)
     _insert(session, FollowupCase, batch.new_cases, ("visit_id",))
     session.flush()  # stored visits, vehicles and cases the batch changed
+    changes = apply_reimport(session, store, list(batch.stored.values()), now)
+    _opened_again(store, included, batch.cases, changes)
+    session.flush()
     # R11: the advisor's own 3-day call, one task per visit not excluded (one INSERT for the batch)
     give_dc_calls(session, store_id, store, [
         VisitForCall(visit.id, visit.advisor_id, visit.service_type, visit.delivered_at, created)
-        for visit, created, _ in results], now=now)
+        for visit, created in results], now=now)
     accepted = [AcceptedRow(visit.id, case.id if case else None, created)
-                for (visit, created, _), case in zip(results, cases, strict=True)]
-    _record(session, store, store_id, rows, accepted, cases, source=source, actor=actor, now=now)
+                for (visit, created), case in zip(results, cases, strict=True)]
+    _record(session, store, store_id, rows, accepted, cases, changes, source=source, actor=actor, now=now)
     return accepted
+
+
+def _opened_again(store: StoreSettings, visits: Sequence[Visit], cases: dict[int, FollowupCase | _NewRow],
+                  changes: Changes) -> None:
+    """Audit the cases opened for stored visits no longer excluded; a late one is breached at once (R8)."""
+    for visit in visits:
+        case = cases[visit.id]
+        changes.entries.append(("case.opened", case.id, {"reason": "included", "service_type": visit.service_type}))
+        if case.breach_reason == "late_intake":
+            changes.events.append(("three_day_rule.breached", {
+                "store_code": store.code, "ro_number": visit.ro_number, "reason": "late_intake",
+                "deadline_at": case.deadline_at.isoformat()}, case.id))
 
 
 def _record(
     session: Session, store: StoreSettings, store_id: int, rows: Sequence[VisitRow], accepted: Sequence[AcceptedRow],
-    cases: Sequence[FollowupCase | _NewRow | None], *, source: str, actor: str, now: datetime,
+    cases: Sequence[FollowupCase | _NewRow | None], changes: Changes, *, source: str, actor: str, now: datetime,
 ) -> None:
-    """The batch's audit rows (one per row) and webhook events (new visits, late intakes), in row order."""
+    """The batch's audit rows (one per row, then what the re-imports changed in their cases) and webhook
+    events (new visits, late intakes, cases closed or breached by a re-import), in row order."""
     entries: list[tuple[str, int | None, dict[str, Any]]] = []
     events: list[tuple[str, dict[str, Any], int | None]] = []
     for acc, row, case in zip(accepted, rows, cases, strict=True):
@@ -319,8 +346,8 @@ def _record(
                     "store_code": store.code, "ro_number": row.ro_number, "reason": "late_intake",
                     "deadline_at": case.deadline_at.isoformat(),
                 }, acc.case_id))
-    audit.record_many(session, actor, entries, at=now, store_id=store_id)
-    emit_many(session, events, at=now)
+    audit.record_many(session, actor, [*entries, *changes.entries], at=now, store_id=store_id)
+    emit_many(session, [*events, *changes.events], at=now)
 
 
 def accept_visit(

@@ -43,6 +43,9 @@ class CaseFacts:
     no_sms: bool  # staff marked no-SMS, or the customer opted out of SMS (R6)
     no_contact: bool  # staff marked no-contact: no letters either, case closes opted_out
     reached: bool  # a survey answer or decline was recorded on any channel
+    #: breached ``late_intake`` (R1): imported, or re-imported with another delivery time, after its
+    #: deadline; the fallback starts at once, whatever calls were made before
+    late_intake: bool = False
 
 
 @dataclass(frozen=True)
@@ -195,7 +198,7 @@ class _Planner:
         invalid = [c for c in calls if c.outcome == "invalid_number"]
         if invalid:
             return self.start_fallback("invalid_number", _finished(invalid[0], now))
-        if not calls and case.opened_at >= case.deadline_at:
+        if case.late_intake or (not calls and case.opened_at >= case.deadline_at):
             return self.start_fallback("late_intake", now)
         # Anything but a callback request uses up an attempt (an unknown outcome too, so calls end).
         attempts = [c for c in calls if c.outcome != "callback_requested"]
