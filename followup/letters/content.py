@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from followup.models import Advisor, ContactAttempt, Customer, FollowupCase, Store, Vehicle, Visit
@@ -33,6 +33,29 @@ class Letter:
     no_contact: bool
     #: the visit's service type: the letter lists its questions (R5); None lists them all
     service_type: str | None = None
+    #: R4.4: the letter mentions earlier calls or SMS only when there were some
+    earlier_calls: bool = False  # a call rang the customer's phone (not a wrong number or a provider failure)
+    earlier_sms: bool = False  # a survey SMS reached the phone (not bounced)
+
+
+#: call outcomes that did not reach the customer's phone: not worth "we called you"
+_CALLS_NOT_PLACED = ("failed", "invalid_number")
+#: SMS outcomes of a message the phone never got
+_SMS_NOT_RECEIVED = ("undelivered", "failed")
+
+
+def _earlier_contacts(session: Session, case_ids: list[int]) -> dict[int, tuple[bool, bool]]:
+    """Per case: whether a call rang the customer, and whether a survey SMS reached them (one query)."""
+    call = (ContactAttempt.channel == "call") & ContactAttempt.outcome.not_in(_CALLS_NOT_PLACED)
+    sms = ((ContactAttempt.channel == "sms") & ContactAttempt.kind.in_(("survey", "reminder"))
+           & ContactAttempt.outcome.not_in(_SMS_NOT_RECEIVED))
+    rows = session.execute(
+        select(ContactAttempt.case_id, func.count().filter(call), func.count().filter(sms))
+        .where(ContactAttempt.case_id.in_(case_ids), ContactAttempt.status == "done",
+               ContactAttempt.outcome.is_not(None))
+        .group_by(ContactAttempt.case_id)
+    ).all()
+    return {case_id: (calls > 0, texts > 0) for case_id, calls, texts in rows}
 
 
 def survey_url(settings: Settings, reply_code: str) -> str:
@@ -54,8 +77,10 @@ def load_letters(session: Session, settings: Settings, attempt_ids: list[int]) -
         .outerjoin(Vehicle, Vehicle.id == Visit.vehicle_id)
         .where(ContactAttempt.id.in_(attempt_ids))
     ).all()
+    earlier = _earlier_contacts(session, sorted({row[1].id for row in rows}))
     by_id: dict[int, Letter] = {}
     for attempt, case, visit, customer, store, advisor, vehicle in rows:
+        calls, texts = earlier.get(case.id, (False, False))
         tz = settings.stores[store.code].timezone if store.code in settings.stores else None
         by_id[attempt.id] = Letter(
             attempt_id=attempt.id,
@@ -74,5 +99,7 @@ def load_letters(session: Session, settings: Settings, attempt_ids: list[int]) -
             case_state=case.state,
             no_contact=customer.no_contact,
             service_type=visit.service_type,
+            earlier_calls=calls,
+            earlier_sms=texts,
         )
     return [by_id[i] for i in attempt_ids if i in by_id]

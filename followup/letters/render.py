@@ -18,6 +18,7 @@ from followup.letters.content import Letter
 from followup.letters.qr import qr_data_uri
 from followup.messages import TEMPLATES
 from followup.settings import Settings, StoreSettings
+from followup.surveys.code_replies import example_reply
 
 HERE = Path(__file__).resolve().parent
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -65,6 +66,8 @@ def letter_context(letter: Letter, store: StoreSettings, settings: Settings, let
         ],
         "qr": qr_data_uri(letter.survey_url),
         "sms_number": sms_number(settings),
+        # R4.4: the SMS reply the letter offers, the code followed by the answers
+        "sms_example": example_reply(letter.reply_code, settings.survey.questions_for(letter.service_type), lang),
     }
 
 

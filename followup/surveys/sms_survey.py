@@ -2,7 +2,9 @@
 
 :func:`handle_inbound` takes one incoming SMS and returns the texts to send back at once (the
 web endpoint answers them as TwiML ``<Message>``s). Order of business: store the message (never
-dropped), opt-out / opt-in / HELP words first (R6), then the answer to the current question.
+dropped), opt-out / opt-in / HELP words first (R6), then a message that starts with a reply code
+(R4.4, the letter's way: :mod:`followup.surveys.code_replies`, from any phone), then the answer to
+the current question.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from followup.privacy import mask_phone
 from followup.rules.sms_replies import keyword, parse_answer
 from followup.settings import Question, Settings
 from followup.surveys import progress
+from followup.surveys.code_replies import CodedReply, example_reply, leading_code, read_answers
 from followup.surveys.questions import questions_for_case
+from followup.surveys.reply_codes import code_status
+from followup.surveys.responses import record_survey
 from followup.webhooks.outbox import emit
 
 #: unreadable replies to one question before the survey is kept as incomplete (R5)
@@ -149,9 +154,20 @@ class Conversation:
     def ref(self) -> dict[str, str]:
         return {"store_code": self.row[2], "ro_number": self.row[3]} if self.row else {}
 
+    def attach(self, case: FollowupCase) -> None:
+        """The message names ``case`` by its reply code: it, its replies and its audit go to that case."""
+        customer, code, ro = self.s.execute(
+            select(Customer, Store.code, Visit.ro_number).join(Visit, Visit.customer_id == Customer.id)
+            .join(Store, Store.id == Visit.store_id).where(Visit.id == case.visit_id)).one()
+        self.row, self.resp = (case, customer, code, ro), None  # not an answer to a question asked by SMS
+        self.stored.case_id, self.stored.customer_id, self.stored.store_id = case.id, customer.id, case.store_id
+
     def handle(self) -> str:
         """Act on the message; returns how it was handled (also stored on the message)."""
         word = keyword(self.msg.body)
+        coded = None if word else leading_code(self.s, self.msg.body)
+        if coded is not None:
+            self.attach(coded.case)
         if self.row is None:
             handling = "unknown_sender"
         elif word == "optout":
@@ -164,6 +180,8 @@ class Conversation:
             self.say("sms_help.txt.j2", store_name=store.name if self.lang == "zh" else store.name_en,
                      store_phone=store.phone)
             handling = "help"
+        elif coded is not None and code_status(self.s, coded.case, self.settings, self.now).state == "open":
+            handling = self.answer_by_code(coded)
         elif self.resp is None:
             handling = "late"  # no survey waiting: kept against the case for staff to see
         else:
@@ -209,6 +227,22 @@ class Conversation:
                              case_id=case.id, channel="sms")
         self.say("sms_optin.txt.j2")
         return "optin"
+
+    def answer_by_code(self, coded: CodedReply) -> str:
+        """R4.4: the reply code and every answer in one SMS: the survey is recorded (channel ``sms``),
+        the rest cancelled (R4.6) and the customer thanked; unreadable answers get the way to write them."""
+        case = coded.case
+        questions = questions_for_case(self.s, case, self.settings)
+        answers = read_answers(questions, coded.rest)
+        if answers is None:
+            self.say("sms_code_hint.txt.j2", example=example_reply(case.reply_code, questions, self.lang))
+            return "code_unreadable"
+        waiting = latest_open(self.s, case.id)
+        if waiting is not None and waiting.status == "in_progress":
+            waiting.status, waiting.current_question = "incomplete", None  # answered at once instead
+        record_survey(self.s, case, answers, channel="sms", made_by="sms", settings=self.settings, now=self.now)
+        self.say("sms_thanks.txt.j2")
+        return "reply_code"
 
     def answer(self, resp: SurveyResponse) -> str:
         """Store the answer to the current question; ask the next one, or thank and finish."""

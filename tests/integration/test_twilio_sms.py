@@ -15,7 +15,15 @@ from sqlalchemy import select
 
 from followup.channels.registry import build_channel
 from followup.engine.tick import run_tick
-from followup.models import ContactAttempt, Customer, FollowupCase, SmsMessage, SurveyResponse, WebhookEvent
+from followup.models import (
+    ContactAttempt,
+    Customer,
+    FollowupCase,
+    SmsMessage,
+    SurveyAnswer,
+    SurveyResponse,
+    WebhookEvent,
+)
 from followup.runtime import Runtime
 from followup.settings import load_settings
 from followup.web import create_app
@@ -187,3 +195,66 @@ def test_connection_refused_is_transient(twilio_rt: Runtime, emulator: TwilioEmu
     assert counts["retried"] == 1
     with twilio_rt.sessions() as s:
         assert s.scalars(select(ContactAttempt.error_code)).one() == "network"
+
+
+@pytest.fixture
+def lettered(twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path) -> dict[str, Any]:
+    """A repair visit whose letter went out (its batch mailed): the customer answers by SMS with the
+    letter's reply code, from a phone that is not on file (a family member's)."""
+    import_visit(twilio_rt, tmp_path)
+    with twilio_rt.sessions() as s:
+        case = s.scalars(select(FollowupCase)).one()
+        case.state, case.next_check_at = "letter_sent", None
+        s.add(ContactAttempt(case_id=case.id, channel="letter", kind="survey", number=1, status="done",
+                             outcome="sent", due_at=IMPORTED, started_at=IMPORTED, ended_at=IMPORTED,
+                             created_at=IMPORTED))
+        # something still planned for the case, which the answer must cancel (R4.6)
+        s.add(ContactAttempt(case_id=case.id, channel="call", kind="survey", number=1, status="planned",
+                             due_at=IMPORTED.replace(day=25), created_at=IMPORTED))
+        s.commit()
+        code = case.reply_code
+    return {"rt": twilio_rt, "client": create_app(runtime=twilio_rt).test_client(), "n": 0, "code": code}
+
+
+def _typed(code: str) -> str:
+    """The code as a person types it from paper: lower case, a dash in the middle."""
+    half = len(code) // 2
+    return f"{code[:half].lower()}-{code[half:].lower()}"
+
+
+def test_an_sms_that_starts_with_the_letters_reply_code_records_the_survey(lettered: dict[str, Any],
+                                                                           samples: Path) -> None:
+    """R4.4: every way of answering that a letter offers works, the SMS with the reply code too."""
+    rt, sender = lettered["rt"], "+8613900139111"
+    (thanks,) = reply(lettered, samples, f" {_typed(lettered['code'])} 9 1 是 8 师傅很耐心", sender=sender)
+    assert thanks.startswith("【星河大众】感谢您的评价") and thanks.endswith("回T退订")
+    with rt.sessions() as s:
+        resp = s.scalars(select(SurveyResponse)).one()
+        assert (resp.channel, resp.made_by, resp.status, resp.satisfied) == ("sms", "sms", "completed", True)
+        answers = {a.question_id: a.value_text or a.value_num for a in s.scalars(select(SurveyAnswer))}
+        assert answers == {"overall": 9.0, "fixed_right": "yes", "on_time": "yes", "advisor": 8.0,
+                           "comment": "师傅很耐心"}
+        case = s.scalars(select(FollowupCase)).one()
+        assert (case.state, case.outcome) == ("closed", "satisfied")
+        call = s.scalars(select(ContactAttempt).where(ContactAttempt.channel == "call")).one()
+        assert (call.status, call.reason) == ("cancelled", "reached")
+        msg = s.scalars(select(SmsMessage).where(SmsMessage.direction == "in")).one()
+        assert (msg.case_id, msg.handling) == (case.id, "reply_code")
+    # the same code again: stored against the case for staff, not a second survey
+    assert reply(lettered, samples, f"{lettered['code']} 3 2 2 3", sender=sender) == []
+    with rt.sessions() as s:
+        assert len(s.scalars(select(SurveyResponse)).all()) == 1
+    assert inbound_handling(rt) == ["reply_code", "late"]
+
+
+def test_a_reply_code_without_readable_answers_gets_the_way_to_write_them(lettered: dict[str, Any],
+                                                                          samples: Path) -> None:
+    code = lettered["code"]
+    (hint,) = reply(lettered, samples, code, sender="+8613900139111")
+    assert hint.startswith("【星河大众】") and f"{code} 9 是 是 9" in hint and hint.endswith("回T退订")
+    (again,) = reply(lettered, samples, f"{code} 很好", sender="+8613900139111")
+    assert f"{code} 9 是 是 9" in again
+    with lettered["rt"].sessions() as s:
+        assert s.scalars(select(SurveyResponse)).all() == []
+        assert s.scalars(select(FollowupCase.state)).one() == "letter_sent"
+    assert inbound_handling(lettered["rt"]) == ["code_unreadable", "code_unreadable"]

@@ -16,12 +16,14 @@ from followup.settings import load_settings
 GOLDEN = Path(__file__).parent / "golden"
 
 
-def letter(lang: str, name: str, settings_url: str, service_type: str = "repair") -> Letter:
+def letter(lang: str, name: str, settings_url: str, service_type: str = "repair", *, called: bool = False,
+           texted: bool = False) -> Letter:
     return Letter(
         attempt_id=7, case_id=3, store_code="SZ01", language=lang, customer_name=name,
         address="深圳市南山区科技南十二路18号3栋2单元1101", plate="粤B12345", vehicle_model="大众朗逸",
         visit_date=date(2026, 11, 20), ro_number="RO26110001", advisor_name="王强", reply_code="B72YSP",
         survey_url=settings_url, case_state="letter_queued", no_contact=False, service_type=service_type,
+        earlier_calls=called, earlier_sms=texted,
     )
 
 
@@ -38,8 +40,9 @@ def test_the_letter_html_matches_its_golden_file(lang: str) -> None:
     name, printed, service_type, own_words = LETTERS[lang]
     settings = load_settings({"FOLLOWUP_ENV": "test", "PUBLIC_BASE_URL": "https://followup.example.cn",
                               "TWILIO_FROM_NUMBER": "+8675586001234"})
-    html = letter_html(letter(lang, name, survey_url(settings, "B72YSP"), service_type), settings.stores["SZ01"],
-                       settings, date(2026, 11, 23))
+    # the Chinese customer was called and texted before; the English one neither (R4.4: said only when true)
+    html = letter_html(letter(lang, name, survey_url(settings, "B72YSP"), service_type, called=lang == "zh",
+                              texted=lang == "zh"), settings.stores["SZ01"], settings, date(2026, 11, 23))
     golden = GOLDEN / f"letter.{lang}.html"
     if os.environ.get("UPDATE_GOLDEN") == "1":
         golden.write_text(html, encoding="utf-8")

@@ -14,12 +14,13 @@ import pytest
 
 from followup.messages import render, segments, sms_text
 from followup.settings import Settings
+from followup.surveys.code_replies import example_reply
 from followup.surveys.ivr_survey import has_honorific, spoken_question
 from followup.surveys.sms_survey import question_context
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "messages"
 SMS = ["sms_survey", "sms_reminder", "sms_question", "sms_reask", "sms_thanks", "sms_incomplete", "sms_optout",
-       "sms_optin", "sms_help", "sms_hint_scale10", "sms_hint_yesno", "sms_hint_text"]
+       "sms_optin", "sms_help", "sms_hint_scale10", "sms_hint_yesno", "sms_hint_text", "sms_code_hint"]
 IVR = ["ivr_identity", "ivr_intro", "ivr_question_scale10", "ivr_question_yesno", "ivr_reprompt", "ivr_slot",
        "ivr_callback", "ivr_declined", "ivr_thanks", "ivr_goodbye", "ivr_not_customer"]
 #: the longest values a real message carries
@@ -35,7 +36,8 @@ def context(settings: Settings, lang: str, question_index: int = 0) -> dict[str,
     q = settings.survey.questions[question_index]
     return {**LONG[lang], **question_context(q, lang), "survey_url": URL, "slot": 2, "slots": (1, 2, 3),
             "honorific": False, "store_name": store.name if lang == "zh" else store.name_en,
-            "store_phone": store.phone, "question": question_context(q, lang)["question"]}
+            "store_phone": store.phone, "question": question_context(q, lang)["question"],
+            "example": example_reply("K7M2QX", settings.survey.questions, lang)}
 
 
 def golden_text(settings: Settings, name: str, lang: str) -> str:
