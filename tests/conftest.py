@@ -14,6 +14,8 @@ from argon2 import PasswordHasher
 from sqlalchemy import text
 from template_db import empty_postgres, prepare_database
 
+import followup.db
+import followup.runtime
 from followup import accounts
 from followup.db import make_engine
 from followup.runtime import Runtime, build_runtime, sync_stores
@@ -61,6 +63,30 @@ def _quick_password_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.M
     format), except in tests marked ``real_password_hash``, which prove the real cost."""
     if request.node.get_closest_marker("real_password_hash") is None:
         monkeypatch.setattr(accounts, "_hasher", QUICK_HASHER)
+
+
+UNIT = Path(__file__).resolve().parent / "unit"
+#: the fixtures that open a database (here, fakes/twilio_env.py, security/conftest.py)
+DATABASE_FIXTURES = {"rt", "backend", "pg_template", "twilio_rt", "world"}
+
+
+@pytest.fixture(autouse=True)
+def _unit_tests_are_pure(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``tests/unit`` holds the pure tests (``make unit`` runs them alone, in seconds): one there that
+    asks for a database fixture or builds an engine fails, saying where it belongs. (A guard here,
+    not in a ``tests/unit/conftest.py``: a second module named ``conftest`` would shadow this one
+    for ``from conftest import ...``.)"""
+    if not request.node.path.is_relative_to(UNIT):
+        return
+    asked = DATABASE_FIXTURES.intersection(request.fixturenames)
+    if asked:
+        pytest.fail(f"a unit test asks for {', '.join(sorted(asked))}: move it to tests/integration/ or its area")
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a unit test builds a database engine: move it to tests/integration/ or its area")
+
+    monkeypatch.setattr(followup.db, "make_engine", refuse)
+    monkeypatch.setattr(followup.runtime, "make_engine", refuse)
 
 
 def make_settings(tmp_path: Path, **env: str) -> Settings:
