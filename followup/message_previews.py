@@ -13,7 +13,7 @@ from typing import Any
 
 from jinja2 import TemplateError, meta
 
-from followup.messages import TEMPLATES, environment, render, segments, sms_text
+from followup.messages import OPT_OUT_CONFIRMATION, TEMPLATES, environment, render, segments, sms_text
 from followup.settings import Settings
 
 LANGS = ("zh", "en")
@@ -23,7 +23,7 @@ LANGS = ("zh", "en")
 class Preview:
     name: str
     lang: str
-    #: the whole SMS as sent (signature and opt-out hint included); None when it could not render
+    #: the whole SMS as sent (signature and opt-out hint included, R6); None when it could not render
     text: str | None
     segments: int
     #: variables the template uses that the sample data does not have
@@ -43,6 +43,7 @@ def sample_context(settings: Settings, lang: str) -> dict[str, Any]:
         "survey_url": f"{settings.public_base_url}/s/AB12CD",
         "reply_code": "AB12CD",
         "code": "AB12CD",
+        "example": "AB12CD 9 是 是 9" if zh else "AB12CD 9 YES YES 9",  # a reply by code (R4.4)
         "store_name": store.name if zh else store.name_en,
         "store_phone": store.phone,
         "store_address": store.address,
@@ -83,7 +84,8 @@ def previews(settings: Settings) -> list[Preview]:
                 if missing:
                     out.append(Preview(name, lang, None, 0, missing))
                     continue
-                text = sms_text(store.sms_signature, render(name, lang, **context), lang)
+                text = sms_text(store.sms_signature, render(name, lang, **context), lang,
+                                opt_out_hint=name != OPT_OUT_CONFIRMATION)  # R6
             except TemplateError as exc:
                 out.append(Preview(name, lang, None, 0, error=str(exc)[:200]))
                 continue

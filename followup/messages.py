@@ -1,7 +1,8 @@
 """Customer-facing messages rendered from ``templates/messages/<lang>/`` (strict Jinja2).
 
 Every SMS starts with the store's signature 【店名】 and ends with the opt-out hint (R6); the
-wrapper adds both so that no template can forget them.
+wrapper adds both so that no template can forget them. The one exception is the confirmation of an
+opt-out (:data:`OPT_OUT_CONFIRMATION`): telling someone who just opted out how to opt out is noise.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from followup.settings import ROOT
 
 TEMPLATES = ROOT / "templates" / "messages"
 OPT_OUT_HINT = {"zh": "回T退订", "en": "回T退订"}
+#: the template of the one SMS sent without the opt-out hint (R6)
+OPT_OUT_CONFIRMATION = "sms_optout.txt.j2"
 
 
 @lru_cache(maxsize=1)
@@ -31,9 +34,10 @@ def render(name: str, lang: str, **context: Any) -> str:
     return environment().get_template(f"{lang}/{name}").render(**context).strip()
 
 
-def sms_text(signature: str, body: str, lang: str = "zh") -> str:
-    """【signature】body + opt-out hint."""
-    return f"【{signature}】{body}{OPT_OUT_HINT.get(lang, OPT_OUT_HINT['zh'])}"
+def sms_text(signature: str, body: str, lang: str = "zh", *, opt_out_hint: bool = True) -> str:
+    """【signature】body + opt-out hint (``opt_out_hint=False`` only for :data:`OPT_OUT_CONFIRMATION`)."""
+    hint = OPT_OUT_HINT.get(lang, OPT_OUT_HINT["zh"]) if opt_out_hint else ""
+    return f"【{signature}】{body}{hint}"
 
 
 def segments(text: str) -> int:

@@ -33,7 +33,7 @@ V = TypeVar("V", int, str)
 #: R6: whole-message opt-out words (any case, surrounding spaces ignored)
 OPT_OUT_WORDS = frozenset({"T", "TD", "R", "退订", "拒收", "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END",
                            "QUIT", "REVOKE", "OPTOUT"})
-OPT_IN_WORDS = frozenset({"START", "UNSTOP"})
+OPT_IN_WORDS = frozenset({"START", "UNSTOP", "恢复"})  # R6: the Chinese customer's word is 恢复
 HELP_WORDS = frozenset({"HELP", "帮助", "INFO"})
 
 #: typos of the pinyin keyboard and traditional characters -> what was meant (applied in this order)

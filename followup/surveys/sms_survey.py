@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from followup import audit
-from followup.messages import render, sms_text
+from followup.messages import OPT_OUT_CONFIRMATION, render, sms_text
 from followup.models import ContactAttempt, Customer, FollowupCase, SmsMessage, Store, SurveyResponse, Visit
 from followup.privacy import mask_phone
 from followup.rules.sms_replies import keyword, parse_answer
@@ -140,12 +140,19 @@ class Conversation:
     def lang(self) -> str:
         return self.row[1].language if self.row else "zh"
 
+    def sender_opted_out(self) -> bool:
+        """R6: the sender's phone opted out of SMS (a customer with this mobile replied T, 退订, STOP …)."""
+        return any(customer.sms_opted_out for _case, customer, _code, _ro in self.cases)
+
     def say(self, template: str, **context: str) -> None:
-        """Queue one reply (with signature and opt-out hint) and keep a copy."""
-        if self.row is None:
-            return
+        """Queue one reply (with signature and opt-out hint) and keep a copy. After an opt-out nothing is
+        sent to that phone but the opt-out's own confirmation, which carries no opt-out hint (R6)."""
+        confirmation = template == OPT_OUT_CONFIRMATION
+        if self.row is None or (self.sender_opted_out() and not confirmation):
+            return  # not even HELP, until the customer opts back in (START, UNSTOP, 恢复)
         case, customer, code, _ro = self.row
-        body = sms_text(self.settings.stores[code].sms_signature, render(template, self.lang, **context), self.lang)
+        body = sms_text(self.settings.stores[code].sms_signature, render(template, self.lang, **context), self.lang,
+                        opt_out_hint=not confirmation)
         self.replies.append(body)
         self.s.add(SmsMessage(direction="out", store_id=case.store_id, case_id=case.id, customer_id=customer.id,
                               from_number=self.msg.to_number, to_number=self.msg.from_number, body=body,
@@ -216,7 +223,7 @@ class Conversation:
                     resp.status, resp.current_question = "incomplete", None
                 case.next_check_at = self.now  # the planner moves it on to the letter
         if not already:
-            self.say("sms_optout.txt.j2")
+            self.say(OPT_OUT_CONFIRMATION)
         return "optout"
 
     def opt_in(self) -> str:

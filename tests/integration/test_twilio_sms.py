@@ -64,7 +64,8 @@ def test_opt_out_first_with_one_confirmation_then_the_letter(texting: dict[str, 
                                                              emulator: TwilioEmulator) -> None:
     rt = texting["rt"]
     (confirmation,) = reply(texting, samples, "  退订 ")
-    assert confirmation.startswith("【星河大众】您已退订") and confirmation.endswith("回T退订")
+    # R6: no opt-out hint on the confirmation itself, and no English keyword for a Chinese customer
+    assert confirmation == "【星河大众】您已成功退订本店短信，今后不再向您发送短信。如需恢复，请回复“恢复”。"
     assert reply(texting, samples, "T") == []  # already out: no second confirmation
     with rt.sessions() as s:
         assert s.scalars(select(Customer.sms_opted_out)).one() is True
@@ -78,6 +79,25 @@ def test_opt_out_first_with_one_confirmation_then_the_letter(texting: dict[str, 
         assert s.scalars(select(FollowupCase.state)).one() == "letter_queued"
     assert len(emulator.created("Messages")) == 1  # nothing more was texted
     assert inbound_handling(rt) == ["optout", "optout"]
+
+
+def test_after_opt_out_nothing_is_texted_not_even_help_until_the_customer_opts_back_in(
+        texting: dict[str, Any], samples: Path) -> None:
+    rt = texting["rt"]
+    reply(texting, samples, "退订")
+    assert reply(texting, samples, "HELP") == []
+    assert reply(texting, samples, "帮助") == []
+    assert reply(texting, samples, "10") == []
+    with rt.sessions() as s:
+        assert s.scalars(select(SmsMessage).where(SmsMessage.direction == "out", SmsMessage.status == "reply")
+                         .order_by(SmsMessage.id)).all()[-1].body.startswith("【星河大众】您已成功退订")
+    (back,) = reply(texting, samples, " 恢复 ")
+    assert back.startswith("【星河大众】") and "重新订阅" in back and back.endswith("回T退订")
+    (help_text,) = reply(texting, samples, "帮助")
+    assert "0755-86001234" in help_text
+    with rt.sessions() as s:
+        assert s.scalars(select(Customer.sms_opted_out)).one() is False
+    assert inbound_handling(rt) == ["optout", "help", "help", "late", "optin", "help"]
 
 
 def test_stop_please_is_an_answer_not_an_opt_out(texting: dict[str, Any], samples: Path) -> None:

@@ -8,6 +8,7 @@ characters single, 67 per part) for every question and realistic long names. Run
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -52,7 +53,7 @@ def golden_text(settings: Settings, name: str, lang: str) -> str:
 def test_golden(settings: Settings, name: str, lang: str) -> None:
     text = golden_text(settings, name, lang)
     if name.startswith("sms_") and not name.startswith("sms_hint"):
-        text = sms_text(settings.stores["SZ01"].sms_signature, text, lang)
+        text = sms_text(settings.stores["SZ01"].sms_signature, text, lang, opt_out_hint=name != "sms_optout")
     golden = GOLDEN / lang / f"{name}.txt"
     if os.environ.get("UPDATE_GOLDEN"):
         golden.parent.mkdir(parents=True, exist_ok=True)
@@ -64,10 +65,20 @@ def test_golden(settings: Settings, name: str, lang: str) -> None:
 @pytest.mark.parametrize("name", [n for n in SMS if not n.startswith("sms_hint")])
 def test_every_sms_fits_two_segments_with_signature_and_opt_out(settings: Settings, name: str, lang: str) -> None:
     signature = settings.stores["SZ01"].sms_signature
+    confirmation = name == "sms_optout"  # R6: the one SMS without the opt-out hint
     for i, _q in enumerate(settings.survey.questions):
-        text = sms_text(signature, render(f"{name}.txt.j2", lang, **context(settings, lang, i)), lang)
-        assert text.startswith(f"【{signature}】") and text.endswith("回T退订")
+        text = sms_text(signature, render(f"{name}.txt.j2", lang, **context(settings, lang, i)), lang,
+                        opt_out_hint=not confirmation)
+        assert text.startswith(f"【{signature}】") and text.endswith("回T退订") is not confirmation
         assert segments(text) <= 2, (name, lang, i, len(text), text)
+
+
+def test_the_opt_out_confirmation_carries_no_hint_and_no_english_keyword_in_chinese(settings: Settings) -> None:
+    """R6: "you are out" must not end with "reply T to opt out", nor ask a Chinese customer for START."""
+    zh = render("sms_optout.txt.j2", "zh")
+    assert "回T" not in zh and "退订" in zh and "恢复" in zh
+    assert not re.search(r"[A-Za-z]", zh)
+    assert "START" in render("sms_optout.txt.j2", "en")
 
 
 def test_segment_arithmetic() -> None:
