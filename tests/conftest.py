@@ -57,6 +57,18 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "real_password_hash: hash passwords with the service's own Argon2id cost")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first, the longest of them (``slow(seconds=…)``) leading: with ``-n 2`` a long
+    test that starts last keeps one worker busy after the other has run out of tests (longest first
+    is the usual way to balance). Otherwise the order stays as collected."""
+
+    def expected_seconds(item: pytest.Item) -> float:
+        slow = item.get_closest_marker("slow")
+        return 0.0 if slow is None else float(slow.kwargs.get("seconds", 5))
+
+    items.sort(key=expected_seconds, reverse=True)
+
+
 @pytest.fixture(autouse=True)
 def _quick_password_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Passwords are hashed and checked with ``QUICK_HASHER`` (the same code, the same Argon2id

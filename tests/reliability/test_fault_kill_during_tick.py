@@ -34,7 +34,7 @@ from bench.backlog import load_cases
 from bench.common import NOW, pg_db, runtime_for
 from followup.models import ContactAttempt, FollowupCase
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=50)  # tests/conftest.py starts the longest first
 
 SEED = 20261124
 CASES = 200
