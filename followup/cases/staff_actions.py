@@ -2,7 +2,8 @@
 do-not-call / no-SMS / no-contact, add a note, reveal a phone number. Each is audited (R10).
 
 A call made by hand is recorded through :func:`followup.engine.recording.finish_call`, the one
-place a call outcome is recorded, so it counts exactly like an IVR call (R3).
+place a call outcome is recorded (and audited, R10, by ``user:<name>``), so it counts exactly like
+an IVR call (R3).
 
 Independence (R3, R9): the visit's own service advisor never records the survey call of their own
 customer, nor marks that customer (do-not-call, no-SMS, no-contact): :class:`OwnCustomerRefused`.
@@ -144,8 +145,6 @@ def record_manual_call(
     finish_call(session, a, case, customer, outcome, now, settings, now, case_ref(session, case),
                 answers=dict(answers) if outcome == "answered" and answers else None,
                 callback_at=callback_at if outcome == "callback_requested" else None)
-    audit.record(session, actor, "call.recorded", at=now, store_id=case.store_id, case_id=case.id, attempt=a.id,
-                 number=a.number, outcome=outcome, callback_at=callback_at.isoformat() if callback_at else None)
     refresh_rule(session, case, settings, now)
     if case.state != "closed":
         plan_case(session, case, settings, now)  # the next step shows at once, not at the next tick

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from followup.channels.base import Channel, Contact, PermanentError, TransientError
 from followup.engine.leases import lease_until
 from followup.engine.planner import refresh_rules
-from followup.engine.recording import SURVEY_SMS_KINDS, finish_call, maker_of, record_sent
+from followup.engine.recording import SURVEY_SMS_KINDS, finish_refused, maker_of, record_sent
 from followup.id_sets import among
 from followup.messages import render, sms_text
 from followup.models import ContactAttempt, Customer, FollowupCase, Store, Visit
@@ -255,10 +255,4 @@ def _permanent(session: Session, a: ContactAttempt, case: FollowupCase, customer
                now: datetime, exc: PermanentError, ref: dict[str, str]) -> None:
     a.started_at, a.ended_at, a.error_code = now, now, exc.code
     a.claimed_by = a.lease_until = None
-    if a.channel == "call":
-        finish_call(session, a, case, customer, exc.outcome, now, settings, now, ref)
-        return
-    a.status, a.outcome = "done", exc.outcome
-    if a.channel == "sms" and exc.outcome == "invalid_number":
-        customer.mobile_bad = True
-    case.next_check_at = now
+    finish_refused(session, a, case, customer, exc.outcome, settings, now, ref)  # recorded and audited (R10)

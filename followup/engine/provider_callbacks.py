@@ -27,7 +27,7 @@ from followup.channels.twilio_sms import STATUS_RANK as SMS_RANK
 from followup.channels.twilio_voice import FINAL_STATUS_OUTCOMES, call_outcome
 from followup.channels.twilio_voice import STATUS_RANK as CALL_RANK
 from followup.db import insert_once
-from followup.engine.recording import finish_call
+from followup.engine.recording import finish_call, record_sms_status
 from followup.models import (
     ContactAttempt,
     Customer,
@@ -148,11 +148,12 @@ def _apply_sms(session: Session, settings: Settings, a: ContactAttempt, sid: str
     current = SMS_RANK.get(a.outcome or "", 0)
     if SMS_RANK.get(status, -1) <= current or current >= SMS_RANK["delivered"]:
         return "stale"  # never backwards, and a final status is final
-    a.outcome = status
+    failed = status in NOT_DELIVERED
+    record_sms_status(session, a, status, now, final=failed or status == "delivered",
+                      error_code=params.get("ErrorCode") if failed else None)
     session.execute(update(SmsMessage).where(SmsMessage.provider_id == sid).values(status=status))
-    if status not in NOT_DELIVERED:
+    if not failed:
         return status
-    a.error_code = params.get("ErrorCode") or a.error_code
     case = session.get_one(FollowupCase, a.case_id)
     if case.state == "closed":
         return status

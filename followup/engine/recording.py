@@ -3,6 +3,10 @@
 A dispatched contact (the sandbox at once, Twilio by status callback, staff by hand, a dead
 worker's row reconciled against the provider) is recorded here: the attempt row, the case state,
 the audit row and the webhook event, and the survey when the customer answered.
+
+R10: every attempt's outcome is audited here, once, with who made the contact (:func:`audit_outcome`:
+``ivr``, ``sms``, ``user:<name>`` for staff, ``system`` for a send the provider refused); no caller
+writes its own.
 """
 
 from __future__ import annotations
@@ -49,12 +53,45 @@ def record_sent(session: Session, a: ContactAttempt, case: FollowupCase, custome
         if sent.answers:
             a.outcome = "replied"
             record_survey(session, case, sent.answers, channel="sms", made_by="sms", settings=settings, now=now)
+        if sent.outcome is not None:
+            audit_outcome(session, a, case, now)  # the channel knew the outcome at once (the sandbox)
         return
     if sent.outcome is None:
         a.status = "in_progress"  # the result comes by status callback
         return
     finish_call(session, a, case, customer, sent.outcome, sent.ended_at or now, settings, now, ref,
                 answers=sent.answers)
+
+
+def audit_outcome(session: Session, a: ContactAttempt, case: FollowupCase, now: datetime) -> None:
+    """R10: the audit row of an attempt's outcome (``call.outcome``, ``sms.outcome``), by whoever made it."""
+    audit.record(session, a.made_by or "system", f"{a.channel}.outcome", at=now, store_id=case.store_id,
+                 case_id=case.id, attempt=a.id, number=a.number, outcome=a.outcome, error_code=a.error_code,
+                 callback_at=a.callback_at.isoformat() if a.callback_at else None)
+
+
+def finish_refused(session: Session, a: ContactAttempt, case: FollowupCase, customer: Customer, outcome: str,
+                   settings: Settings, now: datetime, ref: dict[str, str]) -> None:
+    """A contact the provider refused for good (an invalid number …): its outcome, like any other."""
+    if a.channel == "call":
+        finish_call(session, a, case, customer, outcome, now, settings, now, ref)
+        return
+    a.status, a.outcome = "done", outcome
+    if a.channel == "sms" and outcome == "invalid_number":
+        customer.mobile_bad = True
+    case.next_check_at = now
+    audit_outcome(session, a, case, now)
+
+
+def record_sms_status(session: Session, a: ContactAttempt, status: str, final: bool, now: datetime,
+                      error_code: str | None = None) -> FollowupCase:
+    """An SMS's status from the provider (sent, delivered, undelivered …); a final one is audited. The case."""
+    a.outcome = status
+    a.error_code = error_code or a.error_code
+    case = session.get_one(FollowupCase, a.case_id)
+    if final:
+        audit_outcome(session, a, case, now)
+    return case
 
 
 def finish_call(session: Session, a: ContactAttempt, case: FollowupCase, customer: Customer, outcome: str,
@@ -69,6 +106,7 @@ def finish_call(session: Session, a: ContactAttempt, case: FollowupCase, custome
             customer.phone_bad = True
     emit(session, "call.completed", {**ref, "number": a.number, "outcome": outcome, "made_by": a.made_by},
          at=now, case_id=case.id)
+    audit_outcome(session, a, case, now)
     case.next_check_at = now
     if outcome == "answered" and answers:
         staff = a.made_by == "staff" or (a.made_by or "").startswith("user:")  # a call made by hand

@@ -12,10 +12,12 @@ import pytest
 from fakes.twilio_emulator import TwilioEmulator
 from fakes.twilio_env import PUBLIC, import_visit, post_signed, read_sample, tick_at
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from followup.channels.registry import build_channel
 from followup.engine.tick import run_tick
 from followup.models import (
+    AuditEntry,
     ContactAttempt,
     Customer,
     FollowupCase,
@@ -48,6 +50,12 @@ def reply(t: dict[str, Any], samples: Path, body: str, sender: str = "+861380013
     code, twiml = post_signed(t["client"], f"{PUBLIC}/twilio/sms/inbound", params)
     assert code == 200
     return re.findall(r"<Message>(.*?)</Message>", twiml, re.S)
+
+
+def audited_outcomes(s: Session) -> list[tuple[str, str, str, str | None]]:
+    """(actor, action, outcome, provider error) of each audited contact outcome, oldest first (R10)."""
+    rows = s.scalars(select(AuditEntry).where(AuditEntry.action.like("%.outcome")).order_by(AuditEntry.id))
+    return [(r.actor, r.action, r.detail["outcome"], r.detail.get("error_code")) for r in rows]
 
 
 def inbound_handling(rt: Runtime) -> list[str | None]:
@@ -159,6 +167,8 @@ def test_undelivered_sms_falls_back_to_a_letter(texting: dict[str, Any], samples
         sms = [a for a in rows if a.channel == "sms" and a.status == "done"]
         assert [(a.outcome, a.error_code) for a in sms] == [("undelivered", "30003")]
         assert [a.channel for a in rows if a.status == "in_progress"] == ["letter"]
+        # R10: the SMS's final status is audited once, by the SMS channel (the stale one is not)
+        assert audited_outcomes(s) == [("sms", "sms.outcome", "undelivered", "30003")]
 
 
 def test_delivered_then_late_sent_stays_delivered(texting: dict[str, Any], samples: Path) -> None:
@@ -200,6 +210,19 @@ def test_invalid_number_ends_calling_and_marks_the_number_bad(twilio_rt: Runtime
         a = s.scalars(select(ContactAttempt).where(ContactAttempt.channel == "call")).one()
         assert (a.outcome, a.error_code) == ("invalid_number", "21211")
         assert s.scalars(select(Customer.mobile_bad)).one() is True
+        # R10: a permanent provider error is an outcome too, audited (the system tried; nobody was called)
+        assert audited_outcomes(s) == [("system", "call.outcome", "invalid_number", "21211")]
+
+
+def test_a_permanent_sms_error_is_recorded_and_audited(twilio_rt: Runtime, emulator: TwilioEmulator,
+                                                       tmp_path: Path) -> None:
+    import_visit(twilio_rt, tmp_path, do_not_call=True)  # the SMS survey is the first contact
+    emulator.fail_next(400, 21211, "The 'To' number is not a valid phone number.")
+    tick_at(twilio_rt, IMPORTED)
+    with twilio_rt.sessions() as s:
+        a = s.scalars(select(ContactAttempt).where(ContactAttempt.channel == "sms")).one()
+        assert (a.status, a.outcome, a.error_code) == ("done", "invalid_number", "21211")
+        assert audited_outcomes(s) == [("system", "sms.outcome", "invalid_number", "21211")]
 
 
 def test_connection_refused_is_transient(twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path) -> None:

@@ -166,7 +166,7 @@ def test_the_visits_own_advisor_cannot_record_the_survey_call(rt: Runtime, clien
         assert [(a.number, a.status, a.outcome) for a in calls] == [(1, "planned", None)]
         case = s.get_one(FollowupCase, case_id)
         assert (case.state, case.outcome) == ("scheduled", None)
-        assert s.scalars(select(AuditEntry).where(AuditEntry.action == "call.recorded")).all() == []
+        assert s.scalars(select(AuditEntry).where(AuditEntry.action.like("call.%"))).all() == []
     # information staff still record it, and it counts
     post(client, f"/cases/{case_id}/call", {"outcome": outcome, **ANSWERS_SATISFIED}, token_from=f"/cases/{case_id}")
     with rt.sessions() as s:
@@ -224,6 +224,10 @@ def test_a_failed_manual_call_plans_the_next_call(rt: Runtime, client: FlaskClie
         rows = s.scalars(select(ContactAttempt).where(ContactAttempt.case_id == case_id).order_by(ContactAttempt.id)).all()
         assert [(a.number, a.status, a.outcome) for a in rows] == [(1, "done", "no_answer"), (2, "planned", None)]
         assert rows[1].due_at is not None and rows[1].due_at >= NOW + timedelta(minutes=30)
+        # R10: one audit row for the outcome, with who recorded it (not one by the page and one by the engine)
+        audited = s.scalars(select(AuditEntry).where(AuditEntry.action.like("call.%"))).all()
+        assert [(e.actor, e.action, e.detail["attempt"], e.detail["outcome"]) for e in audited] == [
+            ("user:staff1", "call.outcome", rows[0].id, "no_answer")]
     assert "无人接听" in page(client, f"/cases/{case_id}")
 
 

@@ -47,6 +47,13 @@ def attempt(rt: Runtime, attempt_id: int) -> ContactAttempt:
         return s.get_one(ContactAttempt, attempt_id)
 
 
+def outcomes_audited(rt: Runtime) -> list[tuple[str, str, int, str]]:
+    """(actor, action, attempt id, outcome) of every audited contact outcome, oldest first (R10)."""
+    with rt.sessions() as s:
+        rows = s.scalars(select(AuditEntry).where(AuditEntry.action.like("%.outcome")).order_by(AuditEntry.id))
+        return [(r.actor, r.action, r.detail["attempt"], r.detail["outcome"]) for r in rows]
+
+
 def count(rt: Runtime, model: Any, *where: Any) -> int:
     with rt.sessions() as s:
         return s.scalar(select(func.count()).select_from(model).where(*where)) or 0
@@ -104,6 +111,8 @@ def test_final_status_maps_to_one_outcome(placed: dict[str, Any], samples: Path,
     assert status(samples, placed, sample, **over)[0] == 204
     a = attempt(placed["rt"], placed["attempt"])
     assert (a.status, a.outcome, a.made_by) == ("done", outcome, "ivr")
+    # R10: the outcome is audited with who made the call
+    assert outcomes_audited(placed["rt"]) == [("ivr", "call.outcome", a.id, outcome)]
 
 
 def test_duplicate_and_reordered_callbacks_change_state_once_and_forward(placed: dict[str, Any], samples: Path) -> None:
@@ -118,6 +127,7 @@ def test_duplicate_and_reordered_callbacks_change_state_once_and_forward(placed:
     assert (a.outcome, a.ended_at) == ("no_answer", ended)
     assert count(rt, WebhookEvent, WebhookEvent.type == "call.completed") == 1
     assert count(rt, TwilioCallback) == 3  # no-answer, ringing, completed: each seen once
+    assert outcomes_audited(rt) == [("ivr", "call.outcome", a.id, "no_answer")]  # once (R10)
 
 
 def test_progress_callbacks_before_the_end_change_nothing(placed: dict[str, Any], samples: Path) -> None:

@@ -42,6 +42,7 @@ LABELS: dict[str, str] = {
     "case.opened": N_("Case opened"), "visit.imported": N_("Visit imported"),
     "case.reopened": N_("Case reopened"), "case.deadline_moved": N_("Deadline moved"),
     "three_day_rule.reopened": N_("Three-day rule open again"),
+    "call.outcome": N_("Call outcome"), "sms.outcome": N_("SMS outcome"),
     "advisor_call.recorded": N_("Advisor's 3-day call recorded"),
     "visit.created": N_("Visit received"), "reminder": N_("Reminder"), "resurvey": N_("Re-survey"), "reply": N_("Reply"),
     "call.sent": N_("Call placed"), "sms.sent": N_("SMS sent"), "letter.sent": N_("Letter queued for the batch"),
