@@ -16,7 +16,7 @@ import re
 import secrets
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from types import MappingProxyType
@@ -26,7 +26,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from followup.rules.calendar import intersect_windows
 from followup.rules.official_calendar import CalendarYear, HolidayBlock, HolidayCalendar
+from followup.rules.values import CALLS_BY, STAFF_HOURS
 
 # The rules' value types live with the rules (followup/rules/ stays pure); settings build them, and
 # they stay importable from here (``X as X`` marks the re-export) because many callers use them so.
@@ -70,6 +72,11 @@ class StoreSettings:
     service_manager: str | None
     general_manager: str | None
     policy: ContactPolicy
+
+    @property
+    def calls_by(self) -> str:
+        """Who makes this store's survey calls (R3): ``ivr`` or ``staff`` (the call worklist)."""
+        return self.policy.calls_by
 
 
 @dataclass(frozen=True)
@@ -193,17 +200,25 @@ def _get(table: Mapping[str, Any], name: str, key: str, kind: type | tuple[type,
     return value
 
 
+def _windows(value: object, key: str) -> tuple[Window, ...]:
+    """A list of daily windows, ``["09:00-12:00", "14:00-20:00"]``: at least one, none overlapping."""
+    if not isinstance(value, list):
+        raise ConfigError(key, f"expected a list of windows (HH:MM-HH:MM), got {value!r}")
+    windows = tuple(sorted((parse_window(w, key) for w in value), key=lambda w: w.start))
+    if not windows:
+        raise ConfigError(key, "at least one window is needed")
+    for a, b in zip(windows, windows[1:], strict=False):
+        if b.start < a.end:
+            raise ConfigError(key, f"windows overlap: {a} and {b}")
+    return windows
+
+
 def build_policy(table: Mapping[str, Any], prefix: str, calendar: HolidayCalendar | None = None) -> ContactPolicy:
     def k(name: str) -> str:
         return f"{prefix}.{name}"
 
-    windows_raw = _get(table, "calling_windows", k("calling_windows"), list)
-    windows = tuple(sorted((parse_window(w, k("calling_windows")) for w in windows_raw), key=lambda w: w.start))
-    if not windows:
-        raise ConfigError(k("calling_windows"), "at least one window is needed")
-    for a, b in zip(windows, windows[1:], strict=False):
-        if b.start < a.end:
-            raise ConfigError(k("calling_windows"), f"windows overlap: {a} and {b}")
+    windows = _windows(_get(table, "calling_windows", k("calling_windows"), list), k("calling_windows"))
+    staff_hours = _windows(table["staff_hours"], k("staff_hours")) if "staff_hours" in table else STAFF_HOURS
     floor = parse_duration(_get(table, "min_gap_floor", k("min_gap_floor"), str), k("min_gap_floor"))
     gap = parse_duration(_get(table, "min_gap", k("min_gap"), str), k("min_gap"))
     if floor > gap:
@@ -237,6 +252,7 @@ def build_policy(table: Mapping[str, Any], prefix: str, calendar: HolidayCalenda
         workdays=workdays,
         closed_days=closed_days,
         holiday_calendar=calendar or HolidayCalendar(),
+        staff_hours=staff_hours,
     )
 
 
@@ -330,7 +346,21 @@ def _zone(name: object, key: str) -> ZoneInfo:
         raise ConfigError(key, f"unknown time zone {name!r}") from None
 
 
-def _stores(raw: Mapping[str, Any], defaults: Mapping[str, Any], calendar: HolidayCalendar) -> dict[str, StoreSettings]:
+def _staff_calling(policy: ContactPolicy, table: Mapping[str, Any], p: str, calls_by: str | None) -> ContactPolicy:
+    """R2/R3: ``[stores.CODE] calls_by`` (``ivr`` by default; ``FOLLOWUP_CALLS_BY`` overrides every
+    store) and ``staff_hours`` (here or in the policy tables; the rulebook's front-desk hours by
+    default). A staff store's hours must leave some time inside the calling windows."""
+    chosen = calls_by or table.get("calls_by", "ivr")
+    if chosen not in CALLS_BY:
+        raise ConfigError(f"{p}.calls_by", f"must be ivr or staff, got {chosen!r}")
+    hours = _windows(table["staff_hours"], f"{p}.staff_hours") if "staff_hours" in table else policy.staff_hours
+    if chosen == "staff" and not intersect_windows(policy.calling_windows, hours):
+        raise ConfigError(f"{p}.staff_hours", "staff hours and calling windows never overlap: no call could be made")
+    return replace(policy, calls_by=chosen, staff_hours=hours)
+
+
+def _stores(raw: Mapping[str, Any], defaults: Mapping[str, Any], calendar: HolidayCalendar,
+            calls_by: str | None = None) -> dict[str, StoreSettings]:
     stores: dict[str, StoreSettings] = {}
     if not raw:
         raise ConfigError("stores", "at least one store is needed")
@@ -351,7 +381,9 @@ def _stores(raw: Mapping[str, Any], defaults: Mapping[str, Any], calendar: Holid
             sms_signature=str(table.get("sms_signature", table["name"])),
             service_manager=table.get("service_manager"),
             general_manager=table.get("general_manager"),
-            policy=build_policy({**defaults, **overrides}, f"{p}.policy" if overrides else "policy", calendar),
+            policy=_staff_calling(
+                build_policy({**defaults, **overrides}, f"{p}.policy" if overrides else "policy", calendar),
+                table, p, calls_by),
         )
     return stores
 
@@ -540,7 +572,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         test_clock=test_clock,
         default_language=_language(app),
         stores=MappingProxyType(_stores(_table(raw, "stores", "stores"), _table(raw, "policy", "policy"),
-                                        holiday_calendar)),
+                                        holiday_calendar, _calls_by(env_vars))),
         survey=_survey(path.parent / str(app.get("survey_file", "survey.toml"))),
         bonus=_bonus(_table(raw, "bonus", "bonus")),
         complaints=_complaints(raw),
@@ -581,6 +613,14 @@ def _environment(env_vars: Mapping[str, str]) -> str:
     if env not in ENVIRONMENTS:
         raise ConfigError("FOLLOWUP_ENV", f"must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
     return env
+
+
+def _calls_by(env_vars: Mapping[str, str]) -> str | None:
+    """``FOLLOWUP_CALLS_BY``: ``ivr`` or ``staff`` for every store (RULES R3); unset: each store's own."""
+    value = env_vars.get("FOLLOWUP_CALLS_BY", "").strip()
+    if value and value not in CALLS_BY:
+        raise ConfigError("FOLLOWUP_CALLS_BY", f"must be ivr or staff, got {value!r}")
+    return value or None
 
 
 def _channel_mode(env_vars: Mapping[str, str]) -> str:

@@ -57,6 +57,7 @@ class OwnCustomerRefused(StaffActionError):
 OWN_CALL_REFUSED = ("A service advisor cannot record the follow-up call of their own customer: "
                     "your own call is the 3-day call task.")
 OWN_MARK_REFUSED = "A service advisor cannot mark their own customer: ask the information staff."
+HELD_BY_OTHER = "Someone is calling this customer from the call worklist right now: try again later."
 
 
 def is_visit_advisor(session: Session, case: FollowupCase, user: User) -> bool:
@@ -120,10 +121,14 @@ def _call_row(session: Session, case: FollowupCase, customer: Customer, now: dat
 def record_manual_call(
     session: Session, settings: Settings, case: FollowupCase, *, user: User, outcome: str,
     answers: Mapping[str, str] | None = None, callback_at: datetime | None = None, now: datetime,
+    attempt: ContactAttempt | None = None,
 ) -> ContactAttempt:
     """Record the outcome of a call a staff member made by hand; the caller commits.
 
-    Refused (:class:`OwnCustomerRefused`) to the visit's own advisor: R3's survey call is independent.
+    ``attempt``: the planned call it was (the call worklist passes the row it holds); otherwise the
+    case's next planned call, or a new call row. Refused (:class:`OwnCustomerRefused`) to the
+    visit's own advisor: R3's survey call is independent; and while another person holds the
+    planned call on the worklist (two people never call one customer at once).
     """
     if is_visit_advisor(session, case, user):
         raise OwnCustomerRefused(OWN_CALL_REFUSED)
@@ -138,7 +143,10 @@ def record_manual_call(
     visit = session.get_one(Visit, case.visit_id)
     customer = session.get_one(Customer, visit.customer_id)
     actor = actor_of(user)
-    a = _call_row(session, case, customer, now)
+    a = attempt or _call_row(session, case, customer, now)
+    if a.held_by not in (None, user.username) and a.held_until is not None and a.held_until > now:
+        raise StaffActionError(HELD_BY_OTHER)
+    a.held_by = a.held_until = None
     a.started_at, a.made_by, a.claimed_by, a.lease_until = now, actor, None, None
     if case.state == "scheduled":
         case.state = "calling"

@@ -9,7 +9,7 @@ their three-day rules decided together once the rows are sent.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -20,6 +20,7 @@ from followup.channels.base import Channel, Contact, PermanentError, TransientEr
 from followup.engine.leases import lease_until
 from followup.engine.planner import refresh_rules
 from followup.engine.recording import SURVEY_SMS_KINDS, finish_refused, maker_of, record_sent
+from followup.engine.staff_calls import left_to_staff
 from followup.id_sets import among
 from followup.messages import render, sms_text
 from followup.models import ContactAttempt, Customer, FollowupCase, Store, Visit
@@ -57,12 +58,16 @@ class DispatchCounts:
     worker: str = field(default_factory=lambda: f"w-{uuid.uuid4().hex[:8]}")
 
 
-def claim(sessions: sessionmaker[Session], now: datetime, worker: str, limit: int, *, lease: timedelta) -> list[int]:
-    """Mark up to ``limit`` due rows ``dispatching`` for this worker, leased for ``lease``, and commit; their ids."""
+def claim(sessions: sessionmaker[Session], now: datetime, worker: str, limit: int, *, lease: timedelta,
+          staff_stores: Collection[str] = ()) -> list[int]:
+    """Mark up to ``limit`` due rows ``dispatching`` for this worker, leased for ``lease``, and commit; their ids.
+
+    The calls of ``staff_stores`` (``calls_by = staff``) are never taken: they wait on the worklist."""
     with sessions() as s:
         ids = list(s.scalars(
             select(ContactAttempt.id)
-            .where(ContactAttempt.status == "planned", ContactAttempt.due_at <= now)
+            .where(ContactAttempt.status == "planned", ContactAttempt.due_at <= now,
+                   *([left_to_staff(staff_stores)] if staff_stores else []))
             .order_by(ContactAttempt.due_at, ContactAttempt.id)
             .limit(limit)
             .with_for_update(skip_locked=True)

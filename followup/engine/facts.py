@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from followup.models import ContactAttempt, Customer, FollowupCase, Visit
 from followup.rules.contact_policy import AttemptFacts, CaseFacts
-from followup.rules.three_day_rule import MISSED_WINDOW
+from followup.rules.three_day_rule import MISSED_WINDOW, STAFF_CAPACITY
 
 #: a letter needs at least this much of an address, and at most what fits the envelope window
 ADDRESS_MIN, ADDRESS_MAX = 6, 120
@@ -47,6 +47,7 @@ def attempt_facts(attempts: Sequence[ContactAttempt]) -> list[AttemptFacts]:
             ended_at=a.ended_at,
             callback_at=a.callback_at,
             missed_window=a.reason == MISSED_WINDOW,
+            not_made=a.reason == STAFF_CAPACITY,
         )
         for a in attempts
     ]

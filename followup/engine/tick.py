@@ -22,6 +22,7 @@ from followup.clock import monotonic
 from followup.engine.dispatch import DispatchCounts, claim, dispatch_rows, rows_per_commit
 from followup.engine.leases import reclaim_expired, renew
 from followup.engine.planner import plan_due_cases, sweep_deadlines
+from followup.engine.staff_calls import cancel_unmade_staff_calls, staff_call_stores
 from followup.runtime import Runtime
 
 log = logging.getLogger("followup.engine")
@@ -45,9 +46,10 @@ def dispatch_contacts(rt: Runtime, now: datetime, channel: Channel, *, worker: s
     planned = 0
     recovered = reclaim_expired(rt.sessions, channel, rt.settings, now, limit=batch)
     with rt.sessions() as s:
+        not_made = cancel_unmade_staff_calls(s, rt.settings, now, limit=batch)  # R8: staff time ran out
         planned += plan_due_cases(s, rt.settings, now, limit=batch)
         s.commit()
-    ids = claim(rt.sessions, now, counts.worker, batch, lease=lease)
+    ids = claim(rt.sessions, now, counts.worker, batch, lease=lease, staff_stores=staff_call_stores(rt.settings))
     counts.due = len(ids)
     heartbeat = monotonic()
     step = rows_per_commit(channel)
@@ -79,6 +81,7 @@ def dispatch_contacts(rt: Runtime, now: datetime, channel: Channel, *, worker: s
         "breaches": breaches,
         "errors": counts.errors,
         "paced": counts.paced,
+        "staff_calls_not_made": not_made,
         **recovered,  # rows of a dead worker: planned again, or recorded as the provider saw them  # left for the next tick by the calls/SMS-per-second limit
     }
 

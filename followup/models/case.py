@@ -114,3 +114,8 @@ class ContactAttempt(Base):
     #: why it was planned (policy reason) or cancelled
     reason: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime]
+    #: the call worklist (calls_by = staff): the username of the person who claimed this planned call
+    #: to make it, and until when (service clock, 15 minutes, renewed by claiming again); a claim
+    #: that runs out without an outcome simply lapses. Not the worker's claimed_by/lease_until.
+    held_by: Mapped[str | None] = mapped_column(String(80))
+    held_until: Mapped[datetime | None]

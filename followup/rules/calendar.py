@@ -17,6 +17,11 @@ the arithmetic happens on the store's local wall clock, localised with :class:`~
 * a window start that does not exist (clocks go forward) opens where the zone maps it, e.g. a
   02:30 start on a spring-forward night opens at 03:30;
 * membership is always decided on the wall clock of the instant itself.
+
+**Staff hours** (R2): in a store whose calls are made by information staff (``calls_by = staff``,
+the call worklist) a call may only be made inside the staff hours intersected with the calling
+windows; :func:`call_windows` is that intersection, and every call function here uses it, so a
+staff store's calls fall due (and show on the worklist) only when someone is there to make them.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ DayOpen = Callable[[date], bool]
 
 __all__ = [
     "HolidayCalendar",
+    "call_windows",
     "case_deadline",
     "closed_day",
     "in_call_window",
@@ -43,6 +49,8 @@ __all__ = [
     "next_call_moment",
     "next_moment_in",
     "next_sms_moment",
+    "intersect_windows",
+    "worklist_opening",
 ]
 
 
@@ -110,16 +118,39 @@ def next_moment_in(at: datetime, windows: Sequence[Window], tz: ZoneInfo, day_op
     raise ValueError(f"no open window within {SEARCH_DAYS} days of {at.isoformat()}")
 
 
+@lru_cache(maxsize=64)
+def intersect_windows(a: tuple[Window, ...], b: tuple[Window, ...]) -> tuple[Window, ...]:
+    """The parts of the day inside a window of ``a`` and a window of ``b``, in order:
+    ``09:00-12:00, 14:00-20:00`` with ``08:20-12:00, 13:00-18:00`` is ``09:00-12:00, 14:00-18:00``."""
+    parts = (Window(max(x.start, y.start), min(x.end, y.end)) for x in a for y in b)
+    return tuple(sorted((w for w in parts if w.start < w.end), key=lambda w: w.start))
+
+
+def call_windows(policy: ContactPolicy) -> tuple[Window, ...]:
+    """When a call may be made (R2): the calling windows, and in a store whose calls are made by
+    staff only inside the staff hours too."""
+    if policy.calls_by == "staff":
+        return intersect_windows(policy.calling_windows, policy.staff_hours)
+    return policy.calling_windows
+
+
 def in_call_window(at: datetime, policy: ContactPolicy, tz: ZoneInfo) -> bool:
     """Whether a call may be placed at ``at``: inside a calling window (start included, end
-    excluded) on a day that is not closed (R2)."""
+    excluded; in a staff store also inside staff hours) on a day that is not closed (R2)."""
     _require_aware(at)
-    return _inside(at, policy.calling_windows, tz, _open_days(policy))
+    return _inside(at, call_windows(policy), tz, _open_days(policy))
 
 
 def next_call_moment(at: datetime, policy: ContactPolicy, tz: ZoneInfo) -> datetime:
-    """The first calling-window instant at or after ``at`` on a day that is not closed, in UTC."""
-    return next_moment_in(at, policy.calling_windows, tz, _open_days(policy))
+    """The first calling-window instant (in a staff store: inside staff hours too) at or after
+    ``at`` on a day that is not closed, in UTC."""
+    return next_moment_in(at, call_windows(policy), tz, _open_days(policy))
+
+
+def worklist_opening(at: datetime, policy: ContactPolicy, tz: ZoneInfo) -> datetime | None:
+    """None while calls may be made at ``at`` (the worklist is open); else when it opens next (R2:
+    staff hours within the calling windows, on a day that is not closed)."""
+    return None if in_call_window(at, policy, tz) else next_call_moment(at, policy, tz)
 
 
 def in_sms_hours(at: datetime, policy: ContactPolicy, tz: ZoneInfo, *, survey: bool = True) -> bool:

@@ -62,6 +62,8 @@ class AttemptFacts:
     callback_at: datetime | None = None  # the time the customer asked to be called back
     #: moved to a later window because no tick came while it was due (an outage): the system's delay (R8)
     missed_window: bool = False
+    #: a call on the staff worklist cancelled unmade when the deadline passed: staff time ran out (R8)
+    not_made: bool = False
 
 
 @dataclass(frozen=True)
@@ -246,4 +248,7 @@ def plan_next_contact(
     contacts = fallback_contacts(history)
     if contacts:
         return planner.fallback_step(contacts)
+    if any(a.not_made for a in history):
+        # R3/R8: the worklist's call was not made before the deadline (no staff time): the fallback, now
+        return planner.start_fallback("staff_capacity", case.deadline_at)
     return planner.calling_step([a for a in done if a.channel == "call"])

@@ -7,6 +7,9 @@ started. Once the deadline has passed without that, it is **breached**, with one
 * ``late_intake``: the visit was imported after its deadline (decided at import time);
 * ``no_phone``: there was no phone the rules allow to call (no valid mobile or landline, the
   customer is do-not-call, or the number turned out invalid);
+* ``staff_capacity``: in a store whose calls are made by staff (the call worklist), a call due
+  before the deadline was not made before it (cancelled unmade at the deadline, still waiting, or
+  made only after it): there was not enough staff time;
 * ``system_delay``: a contact due before the deadline was not dispatched in time (not started by
   the deadline, or started more than ``transient_give_up`` after it was due; or it fell due while
   no tick came — an outage — and was moved to a window after the deadline), or nothing was
@@ -34,6 +37,9 @@ from followup.rules.values import ContactPolicy
 #: ``ContactAttempt.reason`` of a row the dispatcher moved to a later window because no tick came
 #: while it was due (the worker was down or behind); its ``due_at`` is then the new, later time
 MISSED_WINDOW = "missed_window"
+
+#: ``ContactAttempt.reason`` of a worklist call cancelled unmade when its case's deadline passed
+STAFF_CAPACITY = "staff_capacity"
 
 #: call outcomes that mean the customer was reached (R8)
 REACHING_CALL_OUTCOMES = frozenset({"answered", "declined", "callback_requested"})
@@ -91,6 +97,15 @@ def _delayed(a: AttemptFacts, deadline: datetime, policy: ContactPolicy) -> bool
     return a.started_at - a.due_at > policy.transient_give_up
 
 
+def _not_made_by_staff(a: AttemptFacts, deadline: datetime) -> bool:
+    """A worklist call due before the deadline that nobody made before it (R8 ``staff_capacity``)."""
+    if a.channel != "call" or a.due_at is None or a.due_at >= deadline:
+        return False
+    if a.status == "cancelled":
+        return a.not_made  # cancelled for another reason (the customer answered, do-not-call): not staff's
+    return a.started_at is None or a.started_at >= deadline
+
+
 def breach_reason(case: CaseFacts, history: Sequence[AttemptFacts], policy: ContactPolicy) -> str:
     """Why a case that did not meet the rule by its deadline breached it."""
     deadline = case.deadline_at
@@ -103,7 +118,11 @@ def breach_reason(case: CaseFacts, history: Sequence[AttemptFacts], policy: Cont
     contacts = [
         a for a in history if a.status != "cancelled" and (a.channel == "call" or a.kind in FALLBACK_KINDS)
     ]
-    if any(_delayed(a, deadline, policy) for a in contacts):
+    staff = policy.calls_by == "staff"
+    if staff and any(_not_made_by_staff(a, deadline) for a in history):
+        return "staff_capacity"
+    # In a staff store a call is made when a person takes it, never late by the system's fault.
+    if any(_delayed(a, deadline, policy) for a in contacts if not (staff and a.channel == "call")):
         return "system_delay"
     if any(a.due_at is not None and a.due_at >= deadline for a in contacts):
         return "insufficient_window"

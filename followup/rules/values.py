@@ -24,6 +24,12 @@ class Window:
         return f"{self.start:%H:%M}-{self.end:%H:%M}"
 
 
+#: who may make a store's survey calls (``calls_by``, RULES R3)
+CALLS_BY = ("ivr", "staff")
+#: the rulebook's front-desk hours, the default staff hours (R2)
+STAFF_HOURS = (Window(time(8, 20), time(12, 0)), Window(time(13, 0), time(18, 0)))
+
+
 @dataclass(frozen=True)
 class ContactPolicy:
     """The attempt policy of one store (RULES R1-R4)."""
@@ -48,6 +54,11 @@ class ContactPolicy:
     closed_days: frozenset[str] = frozenset()
     #: the official holiday blocks (config/holidays_cn.toml), skipped with ``skip_holidays`` (R2)
     holiday_calendar: HolidayCalendar = HolidayCalendar()
+    #: who makes the survey calls (R3): ``ivr`` (the voice provider) or ``staff`` (the call worklist)
+    calls_by: str = "ivr"
+    #: the information staff's hours (R2): with ``calls_by = staff`` calls are due only inside these
+    #: intersected with ``calling_windows``; the rulebook's front-desk hours by default
+    staff_hours: tuple[Window, ...] = STAFF_HOURS
 
 
 @dataclass(frozen=True)

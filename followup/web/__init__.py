@@ -28,6 +28,7 @@ def blueprints() -> list[tuple[Blueprint, bool]]:
     from followup.web.admin import webhooks as webhooks_page
     from followup.web.api import reports as api_reports
     from followup.web.api import visits as api_visits
+    from followup.web.api import worklist as api_worklist
     from followup.web.twilio import views as twilio_views
     from followup.web.webhooks import receiver
 
@@ -35,6 +36,7 @@ def blueprints() -> list[tuple[Blueprint, bool]]:
         (health.bp, False),
         (api_visits.bp, True),  # bearer token, no cookie: nothing to forge
         (api_reports.bp, True),
+        (api_worklist.bp, True),  # bearer token of a --user token (CONTRACT §9)
         (twilio_views.bp, True),  # signed by Twilio instead of a CSRF token
         (views.bp, False),
         (cases.bp, False),

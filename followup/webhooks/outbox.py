@@ -25,6 +25,7 @@ EVENT_TYPES = (
     "three_day_rule.breached",
     "customer.opted_out",
     "case.closed",
+    "worklist.call_recorded",  # staff recorded a call made from the call worklist (CONTRACT §9)
 )
 
 
