@@ -83,15 +83,13 @@ def finish_refused(session: Session, a: ContactAttempt, case: FollowupCase, cust
     audit_outcome(session, a, case, now)
 
 
-def record_sms_status(session: Session, a: ContactAttempt, status: str, final: bool, now: datetime,
-                      error_code: str | None = None) -> FollowupCase:
-    """An SMS's status from the provider (sent, delivered, undelivered …); a final one is audited. The case."""
+def record_sms_status(session: Session, a: ContactAttempt, status: str, now: datetime, *, final: bool,
+                      error_code: str | None = None) -> None:
+    """An SMS's status from the provider (sent, delivered, undelivered …); a ``final`` one is audited."""
     a.outcome = status
     a.error_code = error_code or a.error_code
-    case = session.get_one(FollowupCase, a.case_id)
     if final:
-        audit_outcome(session, a, case, now)
-    return case
+        audit_outcome(session, a, session.get_one(FollowupCase, a.case_id), now)
 
 
 def finish_call(session: Session, a: ContactAttempt, case: FollowupCase, customer: Customer, outcome: str,
