@@ -21,6 +21,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import make_url
@@ -124,6 +125,38 @@ class Subscriber:
 
 
 @dataclass(frozen=True)
+class PrivacySettings:
+    """``[privacy]``: how long personal data and raw records are kept (RULES R13, the daily purge)."""
+
+    #: a customer with no visit for this many months is anonymised
+    retain_months: int = 36
+    #: events the panel's own receiver stored (``received_events``)
+    received_events_days: int = 30
+    #: the webhook delivery log (each try, with the receiver's short answer)
+    delivery_log_days: int = 90
+    #: Twilio callbacks seen, with their raw parameters (``twilio_callbacks``)
+    twilio_callbacks_days: int = 30
+    #: failed logins (usernames and addresses)
+    login_failures_days: int = 30
+
+
+@dataclass(frozen=True)
+class CodeGuardSettings:
+    """``[web_survey]``: how many unknown reply codes ``/s/<code>`` answers before a client waits.
+
+    Counted in the database (every web process, across restarts), in wall-clock time.
+    """
+
+    #: unknown codes one client address (an IPv6 /64) may try within ``window``
+    misses_per_address: int = 20
+    window: timedelta = timedelta(minutes=10)
+    #: unknown codes from every address together within ``window``; past it, an address that
+    #: missed once waits for the window to pass (a scanner rotating addresses is slowed too),
+    #: while an address that has not missed (a customer typing their own code) is still answered
+    misses_alarm: int = 200
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the service reads from configuration, frozen after start-up."""
 
@@ -150,6 +183,13 @@ class Settings:
     #: the official holiday calendar (国家法定节假日放假安排, R2), read from ``app.holiday_calendar``
     holiday_calendar: HolidayCalendar = field(default_factory=HolidayCalendar)
     holiday_calendar_file: Path = ROOT / "config" / "holidays_cn.toml"
+    #: ``FOLLOWUP_TRUSTED_PROXIES``: the reverse proxies whose ``X-Forwarded-For`` is believed
+    #: (see :mod:`followup.web.client_address`)
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
+    #: ``FOLLOWUP_WEBHOOK_ALLOW_PRIVATE``: subscribers added in the panel may point at private addresses
+    webhook_allow_private: bool = False
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    code_guard: CodeGuardSettings = field(default_factory=CodeGuardSettings)
 
     def store(self, code: str) -> StoreSettings:
         return self.stores[code]
@@ -585,6 +625,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sandbox_customers=_sandbox_customers(env_vars.get("FOLLOWUP_SANDBOX_CUSTOMERS", "silent")),
         holiday_calendar=holiday_calendar,
         holiday_calendar_file=calendar_file,
+        trusted_proxies=_trusted_proxies(env_vars),
+        webhook_allow_private=env_vars.get("FOLLOWUP_WEBHOOK_ALLOW_PRIVATE", "") in ("1", "true", "yes"),
+        privacy=_privacy(_table(raw, "privacy", "privacy")),
+        code_guard=_code_guard(_table(raw, "web_survey", "web_survey")),
     )
 
 
@@ -763,3 +807,50 @@ def _env_seconds(env_vars: Mapping[str, str], name: str, default: float) -> floa
     if not 0 < value <= _MOST_SECONDS:  # also refuses nan and inf
         raise ConfigError(name, f"must be more than 0 and at most {_MOST_SECONDS:.0f} seconds, got {text!r}")
     return value
+
+
+def _trusted_proxies(env_vars: Mapping[str, str]) -> tuple[IPv4Network | IPv6Network, ...]:
+    """``FOLLOWUP_TRUSTED_PROXIES``: addresses or CIDRs, separated by spaces or commas."""
+    out = []
+    for item in re.split(r"[\s,]+", env_vars.get("FOLLOWUP_TRUSTED_PROXIES", "").strip()):
+        if not item:
+            continue
+        try:
+            out.append(ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError("FOLLOWUP_TRUSTED_PROXIES",
+                              f"not an address or CIDR: {item!r} (e.g. 127.0.0.1 10.0.0.0/8 ::1)") from None
+    return tuple(out)
+
+
+def _whole(table: Mapping[str, Any], name: str, key: str, default: int) -> int:
+    value = table.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(key, f"must be a whole number, 1 or more, got {value!r}")
+    return value
+
+
+def _privacy(table: Mapping[str, Any]) -> PrivacySettings:
+    """``[privacy]``: R13's ``retain_months`` and the retention of raw records, in days."""
+    d = PrivacySettings()
+    return PrivacySettings(
+        retain_months=_whole(table, "retain_months", "privacy.retain_months", d.retain_months),
+        received_events_days=_whole(table, "received_events_days", "privacy.received_events_days",
+                                    d.received_events_days),
+        delivery_log_days=_whole(table, "delivery_log_days", "privacy.delivery_log_days", d.delivery_log_days),
+        twilio_callbacks_days=_whole(table, "twilio_callbacks_days", "privacy.twilio_callbacks_days",
+                                     d.twilio_callbacks_days),
+        login_failures_days=_whole(table, "login_failures_days", "privacy.login_failures_days",
+                                   d.login_failures_days),
+    )
+
+
+def _code_guard(table: Mapping[str, Any]) -> CodeGuardSettings:
+    """``[web_survey]``: the unknown-code limits of ``/s/<code>``."""
+    d = CodeGuardSettings()
+    return CodeGuardSettings(
+        misses_per_address=_whole(table, "misses_per_address", "web_survey.misses_per_address",
+                                  d.misses_per_address),
+        window=parse_duration(table.get("misses_window", "10m"), "web_survey.misses_window"),
+        misses_alarm=_whole(table, "misses_alarm", "web_survey.misses_alarm", d.misses_alarm),
+    )
