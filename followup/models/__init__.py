@@ -16,14 +16,14 @@ from followup.models.outbox import (
     WebhookSubscriber,
 )
 from followup.models.store import Advisor, Store
-from followup.models.survey import SurveyAnswer, SurveyResponse
+from followup.models.survey import CodeMiss, SurveyAnswer, SurveyResponse
 from followup.models.twilio import IvrCall, PacingSlot, TwilioCallback
 from followup.models.users import ROLES, ApiToken, LoginFailure, User, UserStore
 from followup.models.visit import Visit
 
 __all__ = [
     "CASE_OUTCOMES", "CASE_STATES", "ROLES",
-    "Advisor", "AdvisorCall", "ApiToken", "AuditEntry", "Base", "Complaint", "ComplaintStep", "ContactAttempt",
+    "Advisor", "AdvisorCall", "ApiToken", "AuditEntry", "Base", "CodeMiss", "Complaint", "ComplaintStep", "ContactAttempt",
     "Customer", "FollowupCase", "LoginFailure", "SmsMessage", "Store", "SurveyAnswer", "SurveyResponse",
     "TestClockRow", "User", "UserStore", "UTCDateTime", "Vehicle", "Visit", "WebhookDelivery",
     "WebhookEvent", "WebhookSubscriber",

@@ -40,6 +40,8 @@ class Customer(Base):
     phone_bad: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    #: R13: when the retention purge erased this customer's name, numbers, address and free texts
+    anonymised_at: Mapped[datetime | None]
 
 
 class Vehicle(Base):

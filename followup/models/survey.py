@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from followup.models.base import Base
@@ -43,6 +45,9 @@ class SurveyResponse(Base):
     #: R5 score 0-100, one decimal
     score: Mapped[float | None]
     satisfied: Mapped[bool | None]
+    #: how the answer came, to check a disputed score: for ``web`` the client's address (as the
+    #: trusted proxies tell it), its user agent and the time; erased with the customer (R13)
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class SurveyAnswer(Base):
@@ -58,3 +63,16 @@ class SurveyAnswer(Base):
     value_text: Mapped[str | None] = mapped_column(Text)
     raw: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime]
+
+
+class CodeMiss(Base):
+    """An unknown reply code tried at ``/s/<code>``: the guessing limiter's state, shared by every
+    web process and kept across restarts; rows older than the limiter's window are purged."""
+
+    __tablename__ = "survey_code_misses"
+    __table_args__ = (Index("ix_code_misses_client_at", "client", "at"), Index("ix_code_misses_at", "at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the client address (an IPv6 /64) as :func:`followup.web.client_address.limit_key` gives it
+    client: Mapped[str] = mapped_column(String(64))
+    #: wall-clock time (guessing is measured in real seconds, also under the test clock)
+    at: Mapped[datetime]
