@@ -10,7 +10,7 @@ survey-code limiter and the login limits use.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
+from ipaddress import IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
 from flask import Request
 
@@ -51,6 +51,8 @@ def limit_key(address: str) -> str:
         ip = ip_address(address)
     except ValueError:
         return address[:64]
-    if ip.version == 6 and ip.ipv4_mapped is None:
+    if isinstance(ip, IPv6Address):  # (an IPv4Address has no ipv4_mapped)
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
         return str(ip_network(f"{ip}/{IPV6_CLIENT_PREFIX}", strict=False))
-    return str(ip.ipv4_mapped or ip)
+    return str(ip)
