@@ -19,6 +19,7 @@ Interface (the page and the API call only these; every ``now`` is the service cl
     claim(session, settings, user, attempt_id, now) -> Claim
     claim_next(session, settings, user, store_code, now) -> tuple[WorklistCall, Claim] | None
     release(session, settings, user, attempt_id, now) -> None
+    held_call(session, settings, user, attempt_id, now) -> tuple[WorklistCall, Claim]
     record_outcome(session, settings, user, attempt_id, outcome, answers, callback_at, note, now) -> Recorded
     callback_slots(settings, store_code, now, *, days=3) -> list[datetime]
 
@@ -403,6 +404,25 @@ def release(session: Session, settings: Settings, user: User, attempt_id: int, n
     audit.record(session, actor_of(user), "worklist.released", at=now, attempt=attempt_id)
 
 
+def held_call(session: Session, settings: Settings, user: User, attempt_id: int, now: datetime,
+              ) -> tuple[WorklistCall, Claim]:
+    """The call ``user`` holds right now and its full number, for the call page (the reveal was
+    audited when it was claimed; showing it again during the same claim is no new reveal). It
+    stays for the claim's length even when the staff hours close meanwhile (a call in progress).
+    :class:`Conflict` when someone else holds it; :class:`NotFound` when this user does not hold
+    it (never claimed, the claim ran out, already recorded, not due)."""
+    a, _case, store_row, store = _call_of(session, settings, user, attempt_id)
+    held = a.status == "planned" and a.held_until is not None and a.held_until > now
+    if held and a.held_by != user.username:
+        raise Conflict(f"{a.held_by} is making this call")
+    rows = _due_rows(session, store_row, user, now, attempt_id=attempt_id, limit=1) if held else []
+    if not rows:
+        raise NotFound(f"you do not hold call {attempt_id}: take it from the worklist")
+    assert a.held_until is not None
+    return (_calls(session, settings, store, rows, now)[0],
+            Claim(attempt_id, a.destination or "", a.held_until, store_row.code))
+
+
 # --- the outcome --------------------------------------------------------------------------------
 
 
@@ -431,7 +451,7 @@ def record_outcome(session: Session, settings: Settings, user: User, attempt_id:
             raise Conflict("this call's outcome is already recorded")
         raise Conflict("you do not hold this call: claim it first (a claim lasts 15 minutes)")
     checked = check_outcome(outcome, answers, callback_at, note, questions_for_case(session, case, settings),
-                            now, store.policy, store.timezone)
+                            now, store.policy, store.timezone, known=[q.id for q in settings.survey.questions])
     if checked.errors:
         raise FieldErrors([e.as_json() for e in checked.errors])
     record_manual_call(session, settings, case, user=user, outcome=checked.outcome,

@@ -9,7 +9,7 @@ hours intersected with the calling windows).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -95,16 +95,18 @@ def _yes_no(value: object) -> str | None:
     return None
 
 
-def check_answers(answers: object, questions: Sequence[Question]) -> tuple[dict[str, str], list[FieldError]]:
+def check_answers(answers: object, questions: Sequence[Question], known: Collection[str] = (),
+                  ) -> tuple[dict[str, str], list[FieldError]]:
     """R5: every question asked for this visit answered (the optional comment aside), each value as
-    the survey defines it (0-10, ``yes``/``no``, text). Answers to a question of the survey that
-    this visit is not asked are left out; an id that is no question at all is an error."""
+    the survey defines it (0-10, ``yes``/``no``, text). Answers to a question of the survey
+    (``known``: every question id) that this visit is not asked are left out; an id that is no
+    question at all is an error."""
     if answers is None or answers == {}:
         return {}, [FieldError("answers", ANSWERS_MISSING)]
     if not isinstance(answers, Mapping) or not all(isinstance(k, str) for k in answers):
         return {}, [FieldError("answers", ANSWERS_NOT_MAP)]
     asked = {q.id: q for q in questions}
-    errors = [FieldError(f"answers.{qid}", NOT_A_QUESTION) for qid in answers if qid not in asked]
+    errors = [FieldError(f"answers.{qid}", NOT_A_QUESTION) for qid in answers if qid not in asked and qid not in known]
     out: dict[str, str] = {}
     for q in questions:
         raw = answers.get(q.id)
@@ -161,17 +163,18 @@ def check_callback(value: object, now: datetime, policy: ContactPolicy, tz: Zone
 
 def check_outcome(outcome: object, answers: object, callback_at: object, note: object,
                   questions: Sequence[Question], now: datetime, policy: ContactPolicy, tz: ZoneInfo,
-                  ) -> CheckedOutcome:
-    """Check an outcome as sent (CONTRACT §9): a known outcome; answers with ``answered``; a
-    callback time with ``callback_requested``; a short note. What does not belong to the outcome
-    (answers of an unanswered call) is left out."""
+                  known: Collection[str] = ()) -> CheckedOutcome:
+    """Check an outcome as sent (CONTRACT §9): a known outcome; answers with ``answered`` (to
+    ``questions``, this visit's; ``known``: every question id of the survey); a callback time with
+    ``callback_requested``; a short note. What does not belong to the outcome (answers of an
+    unanswered call) is left out."""
     errors: list[FieldError] = []
     clean: dict[str, str] = {}
     at: datetime | None = None
     if not isinstance(outcome, str) or outcome not in WORKLIST_OUTCOMES:
         errors.append(FieldError("outcome", UNKNOWN_OUTCOME))
     elif outcome == "answered":
-        clean, problems = check_answers(answers, questions)
+        clean, problems = check_answers(answers, questions, known)
         errors += problems
     elif outcome == "callback_requested":
         at, problems = check_callback(callback_at, now, policy, tz)
