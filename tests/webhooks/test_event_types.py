@@ -8,6 +8,7 @@ second local receiver plays a dealer's DMS configured like a ``FOLLOWUP_WEBHOOK_
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections import Counter, defaultdict
@@ -24,8 +25,10 @@ from webhook_world import LocalReceiver, StreamReader, receiver, with_settings
 from werkzeug.serving import make_server
 
 from followup.accounts import add_user
+from followup.cases import worklist
 from followup.channels.sandbox import SandboxChannel, silent
 from followup.complaints.actions import resolve
+from followup.engine.planner import plan_due_cases
 from followup.engine.tick import run_tick
 from followup.intake.records import VisitRow
 from followup.intake.visit_upsert import accept_visit
@@ -160,6 +163,23 @@ def test_every_event_type_is_produced_by_its_flow_and_reaches_every_receiver(rt:
                 s.commit()
 
         step("complaint resolved", ("complaint.resolved",), resolve_complaint)
+
+        def worklist_call() -> None:
+            # the same store calling by staff (CONTRACT §9): a caller claims the due call and records it
+            store = live.settings.stores["SZ01"]
+            staff = with_settings(live, stores={"SZ01": dataclasses.replace(
+                store, policy=dataclasses.replace(store.policy, calls_by="staff"))})
+            now = staff.clock.now()  # Saturday 10:30: inside staff hours
+            add_visit(staff, "RO-STAFF", "+8613800138005", delivered=now - timedelta(hours=25), now=now)
+            with staff.sessions() as s:
+                plan_due_cases(s, staff.settings, now)
+                caller = add_user(s, "caller1", "a-good-pass-123", "info_staff", ["SZ01"], now=now)
+                got = worklist.claim_next(s, staff.settings, caller, "SZ01", now)
+                assert got is not None
+                worklist.record_outcome(s, staff.settings, caller, got[1].attempt_id, "declined", now=now)
+                s.commit()
+
+        step("worklist call", ("call.completed", "worklist.call_recorded"), worklist_call)
 
         # the worker's webhook job catches up (retries on the service clock)
         for _ in range(30):
