@@ -14,6 +14,8 @@ the case is planned at once. A claim that runs out without an outcome lapses by 
 Interface (the page and the API call only these; every ``now`` is the service clock's)::
 
     worklist_stores(session, settings, user) -> list[str]
+    store_of_call(session, attempt_id) -> str | None
+    store_code(session, store_id) -> str | None
     due_calls(session, settings, user, store_code, now) -> WorklistPage
     next_call(session, settings, user, store_code, now) -> WorklistCall | None
     claim(session, settings, user, attempt_id, now) -> Claim
@@ -204,6 +206,18 @@ def _store(session: Session, settings: Settings, user: User, store_code: str) ->
     if row is None:
         raise NotFound(f"no store {store_code}")
     return row, settings.stores[store_code]
+
+
+def store_of_call(session: Session, attempt_id: int) -> str | None:
+    """The code of the store a call belongs to (None: no such call); for a token bound to one store."""
+    return session.scalar(select(Store.code).join(FollowupCase, FollowupCase.store_id == Store.id)
+                          .join(ContactAttempt, ContactAttempt.case_id == FollowupCase.id)
+                          .where(ContactAttempt.id == attempt_id))
+
+
+def store_code(session: Session, store_id: int | None) -> str | None:
+    """A store's code from its id (a token made ``--store`` keeps the id); None for None."""
+    return session.scalar(select(Store.code).where(Store.id == store_id)) if store_id is not None else None
 
 
 def _own_advisors(user: User) -> Any:

@@ -8,6 +8,7 @@ and its deadline on Sunday at 10:00.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,8 @@ from conftest import database_url, make_settings, migrated_runtime
 from factories import add_visit, local, make_user, visit_row
 from sqlalchemy import select
 
-from followup.models import ContactAttempt, User
+from followup.accounts import token_hash
+from followup.models import ApiToken, ContactAttempt, Store, User
 from followup.runtime import Runtime
 
 #: Thursday 19 November 2026, 10:00 in Shanghai
@@ -54,6 +56,20 @@ def people(rt: Runtime) -> None:
         make_user(rt, name, "info_staff", at=DELIVERED)
     make_user(rt, "boss", "manager", at=DELIVERED)
     make_user(rt, "wang", "advisor", advisor="SA01", at=DELIVERED)
+
+
+def user_token(rt: Runtime, username: str, *, scope: str | None = None, store: str | None = None) -> str:
+    """A bearer token that acts as ``username`` (``followup tokens create NAME --user USERNAME``,
+    with ``--scope``/``--store`` when given); only its hash is stored, as the service stores them."""
+    token = "fu_" + secrets.token_urlsafe(32)
+    with rt.sessions() as s:
+        user_id = s.scalar(select(User.id).where(User.username == username))
+        store_id = s.scalar(select(Store.id).where(Store.code == store)) if store else None
+        assert user_id is not None and (store is None or store_id is not None)
+        s.add(ApiToken(name=f"cti-{username}", token_hash=token_hash(token), prefix=token[:8],
+                       created_at=rt.clock.now(), user_id=user_id, store_id=store_id, scope=scope))
+        s.commit()
+    return token
 
 
 def user(rt: Runtime, username: str) -> User:

@@ -17,6 +17,7 @@ LABELS: dict[str, str] = {
     # three-day rule and breach reasons (R8)
     "pending": N_("Not decided yet"), "met": N_("Met"), "breached": N_("Breached"), "late_intake": N_("Late intake"),
     "insufficient_window": N_("Insufficient window"), "system_delay": N_("System delay"), "no_phone": N_("No phone"),
+    "staff_capacity": N_("Not enough staff time"),
     # channels and attempt statuses
     "call": N_("Call"), "sms": N_("SMS"), "letter": N_("Letter"), "ivr": N_("IVR"), "web": N_("Web"), "staff": N_("Staff call"),
     "planned": N_("Planned"), "dispatching": N_("Sending"), "in_progress": N_("In progress"), "done": N_("Done"),
@@ -44,6 +45,7 @@ LABELS: dict[str, str] = {
     "three_day_rule.reopened": N_("Three-day rule open again"),
     "call.outcome": N_("Call outcome"), "sms.outcome": N_("SMS outcome"),
     "advisor_call.recorded": N_("Advisor's 3-day call recorded"),
+    "call.not_made": N_("Call not made before the deadline (staff time)"), "worklist.released": N_("Call put back on the worklist"),
     "visit.created": N_("Visit received"), "reminder": N_("Reminder"), "resurvey": N_("Re-survey"), "reply": N_("Reply"),
     "call.sent": N_("Call placed"), "sms.sent": N_("SMS sent"), "letter.sent": N_("Letter queued for the batch"),
 }

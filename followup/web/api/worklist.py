@@ -33,15 +33,35 @@ def _refused(exc: worklist.WorklistError) -> ResponseReturnValue:
 
 
 def _acting_user() -> User | None:
-    """The user the bearer token acts as (a token made ``--user``); None for a token of nobody."""
-    user_id = getattr(g.api_token, "user_id", None)
+    """The user the bearer token acts as (a token made ``--user``, whose scope includes the
+    worklist); None for a token of nobody, or one scoped to ``read``/``write`` only."""
+    token = g.api_token
+    if getattr(token, "scope", None) not in (None, "worklist"):
+        return None
+    user_id = getattr(token, "user_id", None)
     user = db_session().get(User, user_id) if user_id is not None else None
     return user if user is not None and user.active else None
 
 
+def _token_store() -> str | None:
+    """The one store a token made ``--store`` may touch; None: any of its user's stores."""
+    return worklist.store_code(db_session(), getattr(g.api_token, "store_id", None))
+
+
 def _no_user() -> ResponseReturnValue:
     return jsonify({"error": "Forbidden", "message": "the worklist needs a token made --user (an info_staff or "
-                    "manager user of the store)"}), 403
+                    "manager user of the store) whose scope includes the worklist"}), 403
+
+
+def _not_this_tokens(attempt_id: int) -> bool:
+    """A token bound to one store asking about another store's call (answered 404, like a call
+    that is not on the worklist)."""
+    only = _token_store()
+    return only is not None and worklist.store_of_call(db_session(), attempt_id) != only
+
+
+def _not_found(attempt_id: int) -> ResponseReturnValue:
+    return jsonify({"error": "Not Found", "message": f"no call {attempt_id} on the worklist"}), 404
 
 
 @bp.get("")
@@ -53,6 +73,8 @@ def due() -> ResponseReturnValue:
     store = (request.args.get("store") or "").strip()
     if not store:
         return jsonify({"error": "Bad Request", "message": "give the store: ?store=CODE"}), 400
+    if _token_store() not in (None, store):
+        return jsonify({"error": "Forbidden", "message": f"this token is not for store {store}"}), 403
     rt = runtime()
     try:
         page = worklist.due_calls(db_session(), rt.settings, user, store, rt.clock.now())
@@ -67,6 +89,8 @@ def claim(attempt_id: int) -> ResponseReturnValue:
     user = _acting_user()
     if user is None:
         return _no_user()
+    if _not_this_tokens(attempt_id):
+        return _not_found(attempt_id)
     rt, session = runtime(), db_session()
     try:
         held = worklist.claim(session, rt.settings, user, attempt_id, rt.clock.now())
@@ -84,6 +108,8 @@ def outcome(attempt_id: int) -> ResponseReturnValue:
     user = _acting_user()
     if user is None:
         return _no_user()
+    if _not_this_tokens(attempt_id):
+        return _not_found(attempt_id)
     if request.mimetype != "application/json":
         return jsonify({"error": "Unsupported Media Type", "message": "send Content-Type: application/json"}), 415
     try:

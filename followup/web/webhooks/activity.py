@@ -21,6 +21,7 @@ LABELS = {
     "three_day_rule.breached": "Three-day rule breached",
     "customer.opted_out": "Customer opted out",
     "case.closed": "Case closed",
+    "worklist.call_recorded": "Worklist call recorded",
     "webhook.test": "Test event",
 }
 
@@ -33,7 +34,7 @@ VALUES = {
     "dissatisfied_closed": "closed dissatisfied", "cancelled": "cancelled",
     "sms": "SMS survey", "letter": "letter", "ivr": "phone (IVR)", "web": "web survey", "staff": "staff call",
     "late_intake": "imported late", "insufficient_window": "too few calling hours",
-    "system_delay": "system delay", "no_phone": "no phone number",
+    "system_delay": "system delay", "no_phone": "no phone number", "staff_capacity": "not enough staff time",
 }
 
 
