@@ -40,10 +40,10 @@ def sample_context(settings: Settings, lang: str) -> dict[str, Any]:
         "customer_name": "张伟" if zh else "Mr Zhang",
         "visit_date": "11月19日" if zh else "19 Nov",
         "service_label": "保养" if zh else "maintenance",
-        "survey_url": f"{settings.public_base_url}/s/AB12CD",
-        "reply_code": "AB12CD",
-        "code": "AB12CD",
-        "example": "AB12CD 9 是 是 9" if zh else "AB12CD 9 YES YES 9",  # a reply by code (R4.4)
+        "survey_url": f"{settings.public_base_url}/s/AB23CD45EF67",
+        "reply_code": "AB23-CD45-EF67",
+        "code": "AB23-CD45-EF67",
+        "example": "AB23-CD45-EF67 9 是 是 9" if zh else "AB23-CD45-EF67 9 YES YES 9",  # a reply by code (R4.4)
         "store_name": store.name if zh else store.name_en,
         "store_phone": store.phone,
         "store_address": store.address,

@@ -208,3 +208,18 @@ def run_until(rt: Runtime, channel: Channel, until: datetime, *, only: Collectio
         return done
 
     return run_due_until(rt, step, until, also_due=also_due, most=most)
+
+
+def send_reply_code(rt: Runtime, case_id: int) -> str:
+    """The customer was sent the case's reply code (an SMS reminder with the survey link, stored as
+    the engine stores every SMS it sends): from now on ``/s/<code>`` answers. The code."""
+    from followup.models import SmsMessage
+
+    with rt.sessions() as s:
+        case = s.get_one(FollowupCase, case_id)
+        url = f"{rt.settings.public_base_url}/s/{case.reply_code}"
+        s.add(SmsMessage(direction="out", store_id=case.store_id, case_id=case.id, from_number="sandbox",
+                         to_number="+8613800138000", body=f"您好，还没有收到您的回复。也可打开{url}填写问卷。",
+                         status="delivered", received_at=rt.clock.now()))
+        s.commit()
+        return case.reply_code

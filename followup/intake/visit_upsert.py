@@ -24,11 +24,12 @@ from followup.intake.records import VisitRow
 from followup.intake.reimport import Changes, Stored, apply_reimport
 from followup.models import Advisor, Customer, FollowupCase, Vehicle, Visit
 from followup.models.base import Base
+from followup.rules.reply_code import ALPHABET, CODE_LENGTH
 from followup.settings import StoreSettings
 from followup.webhooks.outbox import emit_many
 
-#: no 0/O, 1/I/L: the code is typed from paper by people
-REPLY_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+#: no 0/O, 1/I/L: the code is typed from paper by people (:mod:`followup.rules.reply_code`)
+REPLY_CODE_ALPHABET = ALPHABET
 
 
 @dataclass(frozen=True)
@@ -61,15 +62,16 @@ def new_reply_codes(session: Session, count: int) -> list[str]:
 
 
 def _random_code() -> str:
-    """Six characters of the alphabet, each uniformly random and independent.
+    """Twelve characters of the alphabet, each uniformly random and independent (why twelve:
+    :mod:`followup.rules.reply_code`).
 
-    One random number below 31⁶ written in base 31: the same codes, equally likely, as six
-    separate draws, for one call to the system's random source instead of six.
+    One random number below 31¹² written in base 31: the same codes, equally likely, as twelve
+    separate draws, for one call to the system's random source instead of twelve.
     """
     size = len(REPLY_CODE_ALPHABET)
-    number = secrets.randbelow(size**6)
+    number = secrets.randbelow(size**CODE_LENGTH)
     chars = []
-    for _ in range(6):
+    for _ in range(CODE_LENGTH):
         number, index = divmod(number, size)
         chars.append(REPLY_CODE_ALPHABET[index])
     return "".join(chars)

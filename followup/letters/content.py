@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from followup.models import Advisor, ContactAttempt, Customer, FollowupCase, Store, Vehicle, Visit
+from followup.rules.reply_code import grouped
 from followup.settings import Settings
 
 
@@ -36,6 +37,11 @@ class Letter:
     #: R4.4: the letter mentions earlier calls or SMS only when there were some
     earlier_calls: bool = False  # a call rang the customer's phone (not a wrong number or a provider failure)
     earlier_sms: bool = False  # a survey SMS reached the phone (not bounced)
+
+    @property
+    def shown_code(self) -> str:
+        """The reply code as printed, grouped for reading (``B72Y-SPK4-MQ8R``)."""
+        return grouped(self.reply_code)
 
 
 #: call outcomes that did not reach the customer's phone: not worth "we called you"

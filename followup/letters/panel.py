@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from followup.letters.letter_batch import queued_letters
 from followup.models import BatchLetter, ContactAttempt, Customer, FollowupCase, LetterBatch, Store, Visit
+from followup.rules.reply_code import grouped
 from followup.settings import Settings
 
 
@@ -26,6 +27,7 @@ class LetterRow:
     customer_name: str
     city: str
     ro_number: str
+    #: as printed on the letter, grouped for reading
     reply_code: str
     case_state: str
     case_outcome: str | None
@@ -85,6 +87,6 @@ def letters_of(session: Session, batch_id: int) -> list[LetterRow]:
     for item, customer, visit, case, attempt in rows:
         address = customer.address or ""
         city = address[: address.find("市") + 1] if "市" in address else address[:6]
-        out.append(LetterRow(item, customer.name, city, visit.ro_number, case.reply_code, case.state, case.outcome,
+        out.append(LetterRow(item, customer.name, city, visit.ro_number, grouped(case.reply_code), case.state, case.outcome,
                              attempt.outcome))
     return out

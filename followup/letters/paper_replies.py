@@ -28,7 +28,7 @@ class PaperReply:
 def record_paper_reply(session: Session, settings: Settings, code: str, form: Mapping[str, str], *,
                        username: str, stores: list[str] | tuple[str, ...], now: datetime) -> PaperReply:
     """Check the code (and that the user may see its store) and record the form; the caller commits."""
-    case = case_for_code(session, code)
+    case = case_for_code(session, code, sent_only=False)  # staff, signed in, hold the returned form
     if case is None:
         return PaperReply("unknown_code")
     status = code_status(session, case, settings, now)

@@ -67,7 +67,9 @@ def letter_context(letter: Letter, store: StoreSettings, settings: Settings, let
         "qr": qr_data_uri(letter.survey_url),
         "sms_number": sms_number(settings),
         # R4.4: the SMS reply the letter offers, the code followed by the answers
-        "sms_example": example_reply(letter.reply_code, settings.survey.questions_for(letter.service_type), lang),
+        # (non-breaking hyphens: the code is never split over two lines)
+        "sms_example": example_reply(letter.shown_code.replace("-", "\u2011"),
+                                     settings.survey.questions_for(letter.service_type), lang),
     }
 
 

@@ -1,6 +1,6 @@
 """An SMS that starts with a reply code, followed by the answers (R4.4: a letter offers it).
 
-``B72YSP 9 1 是 8 师傅很耐心`` answers the case whose reply code is ``B72YSP``: the scored questions of
+``B72Y-SPK4-MQ8R 9 1 是 8 师傅很耐心`` answers the case whose reply code is ``B72YSPK4MQ8R``: the scored questions of
 the visit (R5) in the letter's order, one answer each as the SMS survey reads them (``9``, ``九分``,
 ``是``/``1``, ``否``/``2`` …), then the comment, if any. The code is matched whatever its case and
 however it is split by dashes or spaces (:func:`followup.surveys.reply_codes.normalise`), from any
@@ -42,16 +42,21 @@ class CodedReply:
 def leading_code(session: Session, body: str) -> CodedReply | None:
     """The case whose reply code starts ``body``; None when the message does not start with one.
 
-    Every beginning of the message that :func:`normalise` accepts as a code is looked up, shortest
-    first, so that the code's length and the way it is typed (``abcd-efgh jk``) do not matter.
+    Every beginning of the message that :func:`normalise` accepts as a code is looked up, longest
+    first, so that the way it is typed (``b72y-spk4 mq8r``) does not matter, and a 12-character
+    code is never taken for the older 6-character code its first six characters may also be.
     """
     text = unicodedata.normalize("NFKC", body or "").strip()
-    tried: set[str] = set()
+    ends: list[tuple[int, str]] = []
     for end in range(1, min(len(text), TYPED_MAX) + 1):
         if not _TYPED.fullmatch(text[end - 1]):
             break
         code = normalise(text[:end])
-        if code is None or code in tried:
+        if code is not None:
+            ends.append((end, code))
+    tried: set[str] = set()
+    for end, code in reversed(ends):
+        if code in tried:
             continue
         tried.add(code)
         case = case_for_code(session, code)
@@ -83,6 +88,6 @@ def read_answers(questions: Sequence[Question], rest: str) -> dict[str, str] | N
 
 
 def example_reply(code: str, questions: Sequence[Question], lang: str) -> str:
-    """``B72YSP 9 是 是 9``: how to answer these questions by SMS, for the letter and the hint."""
+    """``B72Y-SPK4-MQ8R 9 是 是 9``: how to answer these questions by SMS, for the letter and the hint."""
     words = _EXAMPLE["en" if lang == "en" else "zh"]
     return " ".join([code, *(words[q.kind] for q in questions if q.kind in words)])

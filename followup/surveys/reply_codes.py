@@ -1,37 +1,63 @@
 """A reply code (printed on the letter, in the SMS reminder's link) -> its case, and whether the
 survey may still be answered with it; answers as the IVR accepts them, checked for one form.
+
+A code is live only once it went out: printed in a letter batch, or in an SMS sent to the
+customer. Until then it answers exactly like an unknown one (every open case has a code, but a
+code nobody was sent is no way in for anybody).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from followup.intake.visit_upsert import REPLY_CODE_ALPHABET
-from followup.models import ContactAttempt, FollowupCase, Store, SurveyResponse
+from followup.models import BatchLetter, ContactAttempt, FollowupCase, SmsMessage, Store, SurveyResponse
+from followup.rules.reply_code import grouped
+from followup.rules.reply_code import normalise as normalise
 from followup.settings import Question, Settings
 
-_CODE = re.compile(rf"[{REPLY_CODE_ALPHABET}]{{6}}")
 #: free text is kept whole up to this length (a letter's comment box, a web text area)
 TEXT_MAX = 1000
 
 
-def normalise(code: str) -> str | None:
-    """``ab c234`` -> ``ABC234``; None when it cannot be a reply code."""
-    text = re.sub(r"[\s-]", "", code or "").upper()
-    return text if _CODE.fullmatch(text) else None
+def code_went_out(session: Session, case: FollowupCase) -> bool:
+    """Whether the case's code was sent: its letter is in a batch (or was mailed), or an SMS
+    carrying the code (the reminder's link, a hint's example) went to the customer."""
+    code = case.reply_code
+    printed = or_(exists().where(BatchLetter.case_id == case.id),
+                  exists().where(ContactAttempt.case_id == case.id, ContactAttempt.channel == "letter",
+                                 ContactAttempt.outcome == "sent"))
+    texted = exists().where(
+        SmsMessage.case_id == case.id, SmsMessage.direction == "out",
+        or_(SmsMessage.body.contains(code, autoescape=True), SmsMessage.body.contains(grouped(code), autoescape=True)),
+    )
+    return bool(session.scalar(select(or_(printed, texted))))
 
 
-def case_for_code(session: Session, code: str) -> FollowupCase | None:
+def case_for_code(session: Session, code: str, *, lock: bool = False, sent_only: bool = True) -> FollowupCase | None:
+    """The case of a live code; None for an unknown code and (unless ``sent_only`` is False: staff
+    keying in a returned form, signed in and limited to their stores) for one that never went out.
+
+    ``lock`` holds the case row until the caller commits, so that two answers with the same code
+    are taken one after the other: ``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite, which has no
+    row locks, a write to the row first, which takes the database's write lock before anything
+    is read (a reader that only reads is never made to wait, so both would pass the check).
+    """
     norm = normalise(code)
     if norm is None:
         return None
-    return session.scalar(select(FollowupCase).where(FollowupCase.reply_code == norm))
+    if lock and session.get_bind().dialect.name == "sqlite":
+        session.execute(update(FollowupCase).where(FollowupCase.reply_code == norm)
+                        .values(reply_code=FollowupCase.reply_code))
+    q = select(FollowupCase).where(FollowupCase.reply_code == norm)
+    case = session.scalar(q.with_for_update() if lock else q)
+    if case is None or (sent_only and not code_went_out(session, case)):
+        return None
+    return case
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from followup.models import Customer, FollowupCase, SurveyResponse, Visit
 from followup.settings import Question, Settings
-from followup.surveys.reply_codes import code_status, normalise, parse_answers
+from followup.surveys.reply_codes import case_for_code, code_status, parse_answers
 from followup.surveys.responses import record_survey
 
 
@@ -34,11 +33,7 @@ class SurveyPage:
 
 
 def _case(session: Session, code: str, *, lock: bool = False) -> FollowupCase | None:
-    norm = normalise(code)
-    if norm is None:
-        return None
-    q = select(FollowupCase).where(FollowupCase.reply_code == norm)
-    return session.scalar(q.with_for_update() if lock else q)
+    return case_for_code(session, code, lock=lock)
 
 
 def survey_page(session: Session, settings: Settings, code: str, now: datetime, *,
@@ -58,10 +53,12 @@ def survey_page(session: Session, settings: Settings, code: str, now: datetime, 
 
 
 def take_web_survey(session: Session, settings: Settings, code: str, form: Mapping[str, str],
-                    now: datetime) -> SurveyPage | None:
+                    now: datetime, *, evidence: Mapping[str, str] | None = None) -> SurveyPage | None:
     """Record the customer's answers (the caller commits); the page to show next.
 
     The case row is locked first, so that two posts of the same form record one survey.
+    ``evidence`` (the client's address as the trusted proxies tell it, its user agent) is kept
+    with the response, with the time, so that a disputed score can be checked.
     """
     case = _case(session, code, lock=True)
     if case is None:
@@ -75,5 +72,6 @@ def take_web_survey(session: Session, settings: Settings, code: str, form: Mappi
         page.errors = errors
         return page
     page.response = record_survey(session, case, answers, channel="web", made_by="web", settings=settings, now=now)
+    page.response.evidence = {**(evidence or {}), "at": now.isoformat()}
     page.state = "thanks"
     return page

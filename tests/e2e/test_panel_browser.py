@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from factories import add_visit, visit_row
+from factories import add_visit, send_reply_code, visit_row
 from openpyxl import load_workbook
 from sqlalchemy import select
 from template_db import migrated_sqlite_url
@@ -179,8 +179,8 @@ def test_staff_call_shows_in_the_managers_report_and_export_and_the_simulator_an
 def test_the_web_survey_on_a_phone(served: tuple[str, Runtime], browser: Any) -> None:
     base, rt = served
     with rt.sessions() as s:
-        code = s.scalar(select(FollowupCase.reply_code).where(FollowupCase.state == "scheduled")
-                        .order_by(FollowupCase.id))
+        case_id = s.scalar(select(FollowupCase.id).where(FollowupCase.state == "scheduled").order_by(FollowupCase.id))
+    code = send_reply_code(rt, case_id)  # only a code that went out answers
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
     page = context.new_page()
     page.goto(f"{base}/s/{code}")

@@ -21,7 +21,7 @@ def letter(lang: str, name: str, settings_url: str, service_type: str = "repair"
     return Letter(
         attempt_id=7, case_id=3, store_code="SZ01", language=lang, customer_name=name,
         address="深圳市南山区科技南十二路18号3栋2单元1101", plate="粤B12345", vehicle_model="大众朗逸",
-        visit_date=date(2026, 11, 20), ro_number="RO26110001", advisor_name="王强", reply_code="B72YSP",
+        visit_date=date(2026, 11, 20), ro_number="RO26110001", advisor_name="王强", reply_code="B72YSPK4MQ8R",
         survey_url=settings_url, case_state="letter_queued", no_contact=False, service_type=service_type,
         earlier_calls=called, earlier_sms=texted,
     )
@@ -41,7 +41,7 @@ def test_the_letter_html_matches_its_golden_file(lang: str) -> None:
     settings = load_settings({"FOLLOWUP_ENV": "test", "PUBLIC_BASE_URL": "https://followup.example.cn",
                               "TWILIO_FROM_NUMBER": "+8675586001234"})
     # the Chinese customer was called and texted before; the English one neither (R4.4: said only when true)
-    html = letter_html(letter(lang, name, survey_url(settings, "B72YSP"), service_type, called=lang == "zh",
+    html = letter_html(letter(lang, name, survey_url(settings, "B72YSPK4MQ8R"), service_type, called=lang == "zh",
                               texted=lang == "zh"), settings.stores["SZ01"], settings, date(2026, 11, 23))
     golden = GOLDEN / f"letter.{lang}.html"
     if os.environ.get("UPDATE_GOLDEN") == "1":
@@ -56,12 +56,12 @@ def test_the_letter_html_matches_its_golden_file(lang: str) -> None:
         assert question.text(lang) in html, question.id
     fixed_right = settings.survey.question("fixed_right").text(lang)
     assert (fixed_right in html) is (service_type == "repair")
-    assert "https://followup.example.cn/s/B72YSP" in html
+    assert "https://followup.example.cn/s/B72YSPK4MQ8R" in html and "B72Y-SPK4-MQ8R" in html
     assert printed in html and name not in html
 
 
 def test_without_an_sms_number_the_letter_does_not_offer_the_sms_reply() -> None:
     settings = load_settings({"FOLLOWUP_ENV": "test"})
-    html = letter_html(letter("zh", "张伟", survey_url(settings, "B72YSP")), settings.stores["SZ01"], settings,
+    html = letter_html(letter("zh", "张伟", survey_url(settings, "B72YSPK4MQ8R")), settings.stores["SZ01"], settings,
                        date(2026, 11, 23))
-    assert "发送至" not in html and "寄回本店" in html and "B72YSP" in html
+    assert "发送至" not in html and "寄回本店" in html and "B72Y-SPK4-MQ8R" in html

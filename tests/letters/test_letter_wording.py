@@ -67,4 +67,5 @@ def test_the_letter_offers_the_sms_reply_with_the_code_and_the_answers(rt: Runti
     settings = load_settings({"FOLLOWUP_ENV": "test", "TWILIO_FROM_NUMBER": "+8675586001234"})
     html = letter_html(letter, settings.stores["SZ01"], settings, date(2026, 11, 27))
     # a maintenance visit: overall, on time, advisor (no fixed_right, R5)
-    assert f"{letter.reply_code} 9 是 9" in html and "+8675586001234" in html
+    typed = letter.shown_code.replace("-", "\u2011")  # grouped, never split over two lines
+    assert len(letter.reply_code) == 12 and f"{typed} 9 是 9" in html and "+8675586001234" in html

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from factories import send_reply_code
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -32,9 +33,10 @@ def client(rt: Runtime) -> FlaskClient:
 
 
 def open_case(rt: Runtime, n: int = 1, **changes: object) -> tuple[int, str]:
+    """An open case whose customer was sent the survey link (a code nobody was sent answers nothing)."""
     case_id = add_visit(rt, visit_row(n, **changes), now=NOW)
     rt.clock.set(NOW)  # type: ignore[attr-defined]
-    return case_id, case_row(rt, case_id).reply_code
+    return case_id, send_reply_code(rt, case_id)
 
 
 def token(client: FlaskClient, code: str) -> str:

@@ -3,57 +3,25 @@ English by the customer's language, CSRF-protected, one use per code."""
 
 from __future__ import annotations
 
-import time
-from collections import deque
-from threading import Lock
 from typing import Any
 
 from flask import Blueprint, render_template, request
-from flask.blueprints import BlueprintSetupState
 from flask_wtf.csrf import CSRFError
 
+from followup.clock import wall_clock
 from followup.letters.render import long_date
+from followup.surveys.code_guard import must_wait, record_miss
 from followup.surveys.web_survey import SurveyPage, survey_page, take_web_survey
+from followup.web.client_address import client_address, limit_key
 from followup.web.context import db_session, runtime
 from followup.web.i18n import translate
 
 bp = Blueprint("survey", __name__, template_folder="../templates")
 
-#: unknown codes one address may try within WINDOW seconds before it is told to wait
-MAX_MISSES, WINDOW = 20, 600.0
 
-
-class MissCounter:
-    """Unknown codes per client address, in wall-clock time (like Twilio pacing, CONTRACT §5:
-    guessing is measured in real seconds, also under the test clock)."""
-
-    def __init__(self) -> None:
-        self._misses: dict[str, deque[float]] = {}
-        self._lock = Lock()
-
-    def blocked(self, who: str) -> bool:
-        with self._lock:
-            seen = self._misses.get(who)
-            now = time.monotonic()
-            while seen and now - seen[0] > WINDOW:
-                seen.popleft()
-            return seen is not None and len(seen) >= MAX_MISSES
-
-    def miss(self, who: str) -> None:
-        with self._lock:
-            self._misses.setdefault(who, deque()).append(time.monotonic())
-
-
-@bp.record_once
-def _miss_counter(state: BlueprintSetupState) -> None:
-    state.app.extensions["followup.survey_misses"] = MissCounter()
-
-
-def _misses() -> MissCounter:
-    from flask import current_app
-
-    counter: MissCounter = current_app.extensions["followup.survey_misses"]
-    return counter
+def _client() -> str:
+    """The customer's address as the trusted proxies tell it (CONTRACT §2)."""
+    return client_address(request, runtime().settings.trusted_proxies)
 
 
 def _render(name: str, lang: str, status: int, page: SurveyPage | None = None, **context: Any) -> Any:
@@ -67,8 +35,11 @@ def _render(name: str, lang: str, status: int, page: SurveyPage | None = None, *
 
 def _page(page: SurveyPage | None, form: dict[str, str] | None = None) -> Any:
     if page is None:
-        # one answer for every unknown code: a guess learns nothing
-        _misses().miss(request.remote_addr or "?")
+        # one answer for every unknown code (and for a code that never went out): a guess learns nothing
+        session = db_session()
+        session.rollback()  # nothing of a failed lookup is kept but the miss
+        record_miss(session, limit_key(_client()), wall_clock())
+        session.commit()
         return _render("not_found", runtime().settings.default_language, 404)
     if page.state == "thanks":
         return _render("thanks", page.language, 200, page=page)
@@ -86,13 +57,14 @@ def _stale_form(_exc: CSRFError) -> Any:
 
 @bp.route("/s/<code>", methods=["GET", "POST"])
 def survey(code: str) -> Any:
-    if _misses().blocked(request.remote_addr or "?"):
-        return _render("too_many", runtime().settings.default_language, 429)
     rt, s = runtime(), db_session()
+    if must_wait(s, rt.settings.code_guard, limit_key(_client()), wall_clock()):
+        return _render("too_many", rt.settings.default_language, 429)
     now = rt.clock.now()
     if request.method == "GET":
         return _page(survey_page(s, rt.settings, code, now))
     form = {k: v for k, v in request.form.items() if k != "csrf_token"}
-    page = take_web_survey(s, rt.settings, code, form, now)
+    evidence = {"address": _client(), "user_agent": request.headers.get("User-Agent", "")[:300]}
+    page = take_web_survey(s, rt.settings, code, form, now, evidence=evidence)
     s.commit()
     return _page(page, form)
