@@ -26,6 +26,7 @@ def blueprints() -> list[tuple[Blueprint, bool]]:
     from followup.web.admin import advisor_calls as advisor_calls_page
     from followup.web.admin import cases, complaints, letters, reports, settings_pages, simulator, views
     from followup.web.admin import webhooks as webhooks_page
+    from followup.web.admin import worklist as worklist_page
     from followup.web.api import reports as api_reports
     from followup.web.api import visits as api_visits
     from followup.web.api import worklist as api_worklist
@@ -49,6 +50,7 @@ def blueprints() -> list[tuple[Blueprint, bool]]:
         (receiver.bp, True),  # signed by Standard Webhooks, not by a form token
         (webhooks_page.bp, False),
         (advisor_calls_page.bp, False),  # R11: the advisor's own 3-day calls
+        (worklist_page.bp, False),  # R3: the information staff's call worklist (/worklist)
     ]
 
 

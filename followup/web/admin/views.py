@@ -9,6 +9,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, sessi
 from followup.accounts import authenticate, end_sessions, login_locked
 from followup.advisor_calls.worklist import open_dc_calls
 from followup.cases import monitor
+from followup.web.admin.worklist import worklist_is_home
 from followup.web.auth import current_user, login_required, viewer
 from followup.web.context import db_session, runtime
 
@@ -74,8 +75,14 @@ def logout() -> Any:
 def home() -> Any:
     if not g.stores:
         abort(403)
-    now = runtime().clock.now()
+    rt = runtime()
+    # information staff whose stores all call by staff start their day on the call worklist (R3)
+    if worklist_is_home(g.user, g.stores, rt.settings) and request.args.get("view") != "monitor":
+        return redirect(url_for("worklist.index"))
+    now = rt.clock.now()
     numbers = monitor.monitor(db_session(), viewer(), now)
     # an advisor's first duty on opening the panel: their own 3-day calls (R11), above the monitor
     dc_calls = open_dc_calls(db_session(), g.user, g.stores, now) if g.user.role == "advisor" else None
-    return render_template("admin/home.html", m=numbers, dc_calls=dc_calls)
+    # staff calling: whether the callers keep up (an advisor does not work the worklist)
+    capacity = monitor.staff_capacity(db_session(), rt.settings, g.stores, now) if g.user.role != "advisor" else []
+    return render_template("admin/home.html", m=numbers, dc_calls=dc_calls, capacity=capacity)
