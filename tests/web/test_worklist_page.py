@@ -344,3 +344,14 @@ def test_home_is_the_worklist_for_information_staff_of_staff_stores_and_the_moni
 
 def test_every_field_error_has_its_chinese_text() -> None:
     assert all(translate(m, "zh") != m for m in FIELD_MESSAGES)
+
+
+def test_english_on_request_while_the_script_keeps_the_customers_language(wrt: Runtime) -> None:
+    client = logged_in_client(wrt, "caller1")
+    listed = seen(client, "/worklist?lang=en")
+    assert "Call worklist" in listed and "Take the next call" in listed and "At risk" in listed
+    a = call_of(wrt, "RO-A")
+    take(client, a.id)
+    text = seen(client, f"/worklist/{a.id}")
+    assert "Answered: save the answers" in text and "Wrong or dead number" in text and "Call script (Chinese)" in text
+    assert "您好，请问是张伟吗？" in text  # 张伟 is a Chinese-speaking customer
