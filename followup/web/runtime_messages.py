@@ -120,6 +120,8 @@ RUNTIME_MESSAGES = (
     N_('Replay queued: the next delivery pass sends it again, with the same webhook id.'),
     N_('The address must be an http:// or https:// URL (at most 500 characters).'),
     N_('This address is already a subscriber.'),
+    N_('This address is not on the public internet (loopback, private, link-local and metadata addresses are '
+       'refused).'),  # webhooks/destinations.py (#19)
     N_('This subscriber answered 410 Gone and stays off; add it again under a new address.'),
     N_("This subscriber's secret comes from the configuration; change it there."),
     N_('This subscriber is turned off.'),

@@ -6,6 +6,7 @@ posts it (nothing is sent from inside a request handler).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,9 +15,13 @@ from sqlalchemy.orm import Session
 
 from followup import audit
 from followup.models import DeliveryTry, WebhookDelivery, WebhookEvent, WebhookSubscriber
+from followup.webhooks.destinations import DestinationRefused, Resolver, resolve
 from followup.webhooks.outbox import new_event_id
+from followup.webhooks.poster import short_line
 from followup.webhooks.signing import new_secret
 from followup.webhooks.subscribers import BY_ADMIN, GONE, disable, rotate_secret
+
+log = logging.getLogger("followup.webhooks")
 
 
 class SubscriberError(ValueError):
@@ -58,9 +63,25 @@ def check_url(url: str) -> str:
     return url
 
 
-def add(session: Session, url: str, *, now: datetime, actor: str) -> tuple[WebhookSubscriber, str]:
-    """A new subscriber with a fresh secret; the secret is returned to be shown once."""
+def check_public(url: str, *, allow_private: bool, resolver: Resolver | None = None) -> None:
+    """A subscriber added here may only point at the public internet (:mod:`.destinations`), unless
+    ``FOLLOWUP_WEBHOOK_ALLOW_PRIVATE=1``; the delivery checks again before every try."""
+    if allow_private:
+        return
+    try:
+        resolve(url, resolver)
+    except DestinationRefused as exc:
+        log.info("webhook subscriber refused: %s", exc)
+        raise SubscriberError("This address is not on the public internet (loopback, private, link-local and "
+                              "metadata addresses are refused).") from None
+
+
+def add(session: Session, url: str, *, now: datetime, actor: str, allow_private: bool = False,
+        resolver: Resolver | None = None) -> tuple[WebhookSubscriber, str]:
+    """A new subscriber with a fresh secret; the secret is returned to be shown once. Its address
+    must be public unless ``allow_private`` (``FOLLOWUP_WEBHOOK_ALLOW_PRIVATE``)."""
     url = check_url(url)
+    check_public(url, allow_private=allow_private, resolver=resolver)
     if session.scalar(select(WebhookSubscriber.id).where(WebhookSubscriber.url == url)) is not None:
         raise SubscriberError("This address is already a subscriber.")
     secret = new_secret()
@@ -121,6 +142,12 @@ class LogLine:
     attempt: DeliveryTry
     delivery: WebhookDelivery
     event: WebhookEvent
+
+    @property
+    def answer(self) -> str:
+        """What the log shows of the receiver's answer: one short, printable line (rows written
+        before it was cut to that still hold up to a kilobyte)."""
+        return short_line(self.attempt.response)
 
 
 def delivery_log(session: Session, sub: WebhookSubscriber, *, limit: int = 200) -> list[LogLine]:

@@ -34,7 +34,8 @@ from followup.clock import monotonic, wall_clock
 from followup.id_sets import among
 from followup.models import DeliveryTry, WebhookDelivery, WebhookEvent, WebhookSubscriber
 from followup.runtime import Runtime
-from followup.webhooks.poster import RESPONSE_KEEP, Answer, HttpPoster, Poster
+from followup.webhooks.destinations import DestinationRefused, Resolver, resolve
+from followup.webhooks.poster import Answer, HttpPoster, Poster, short_line
 from followup.webhooks.signing import body_of, sign_headers
 from followup.webhooks.subscribers import GONE, disable, fan_out, sync_subscribers, valid_secrets
 
@@ -153,8 +154,9 @@ def due_deliveries(session: Session, now: datetime, limit: int) -> list[WebhookD
 
 
 def deliver_due(rt: Runtime, now: datetime, *, poster: Poster | None = None, rng: Jitter | None = None,
-                limit: int = BATCH) -> dict[str, int]:
-    """One delivery pass (the ``webhooks`` duty); returns its counts."""
+                limit: int = BATCH, resolver: Resolver | None = None) -> dict[str, int]:
+    """One delivery pass (the ``webhooks`` duty); returns its counts. ``resolver`` answers host names
+    for the subscribers added in the panel (``socket.getaddrinfo``; tests pass their own)."""
     poster = poster or _default_poster()
     rng = rng or random.Random()
     counts = DeliveryCounts()
@@ -183,7 +185,8 @@ def deliver_due(rt: Runtime, now: datetime, *, poster: Poster | None = None, rng
         with rt.sessions() as s:
             d = s.get_one(WebhookDelivery, delivery_id)
             event = s.get_one(WebhookEvent, d.event_id)
-            ok = send_one(s, d, event, rt.settings.webhook_timeout, poster, now, rng, counts)
+            ok = send_one(s, d, event, rt.settings.webhook_timeout, poster, now, rng, counts,
+                          allow_private=rt.settings.webhook_allow_private, resolver=resolver)
             s.commit()
         if not ok and key[1] is not None:
             waiting.add(key)
@@ -215,22 +218,33 @@ def _default_poster() -> HttpPoster:
 
 
 def send_one(session: Session, d: WebhookDelivery, event: WebhookEvent, timeout: float, poster: Poster,
-             now: datetime, rng: Jitter, counts: DeliveryCounts) -> bool:
-    """Sign, post and record one try; True when it was delivered. The caller commits."""
+             now: datetime, rng: Jitter, counts: DeliveryCounts, *, allow_private: bool = False,
+             resolver: Resolver | None = None) -> bool:
+    """Sign, post and record one try; True when it was delivered. The caller commits.
+
+    A subscriber added in the panel is sent nothing unless its address is public (checked now,
+    after resolving its name; ``allow_private``: ``FOLLOWUP_WEBHOOK_ALLOW_PRIVATE``).
+    """
     sub = session.get_one(WebhookSubscriber, d.subscriber_id)
     if d.status != "pending" or not sub.active:
         return False
     body = body_of(event.type, event.occurred_at, event.data)
     sent_at = wall_clock()
     headers = sign_headers(event.event_id, body, valid_secrets(sub, now), sent_at)
-    url = sub.url
+    url, guarded = sub.url, sub.source == "admin" and not allow_private
     session.commit()  # no transaction held open while the receiver thinks
     started = monotonic()
-    answer = poster.post(url, body.encode("utf-8"), headers, timeout)
+    if guarded:  # added in the panel: checked again now, and called at the address that was checked
+        try:
+            answer = poster.post(url, body.encode("utf-8"), headers, timeout, connect_to=resolve(url, resolver).address)
+        except DestinationRefused as exc:
+            answer = Answer(None, "", error=f"refused: {exc}")
+    else:
+        answer = poster.post(url, body.encode("utf-8"), headers, timeout)
     latency = int((monotonic() - started) * 1000)
     d.tries += 1
     d.last_try_at, d.last_status = now, answer.status
-    d.last_response = (answer.text if answer.status is not None else answer.error or "")[:RESPONSE_KEEP]
+    d.last_response = short_line(answer.text if answer.status is not None else answer.error)
     result = _decide(session, d, sub, answer, now, sent_at, rng, counts)
     session.add(DeliveryTry(delivery_id=d.id, at=now, sent_at=sent_at, http_status=answer.status,
                             latency_ms=latency, response=d.last_response, result=result))

@@ -8,7 +8,7 @@ import pytest
 from factories import log_in, make_user
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from webhook_world import NOW, Reply, at, receiver, subscriber
+from webhook_world import NOW, Reply, allow_private_receivers, at, receiver, subscriber
 
 from followup.models import AuditEntry, WebhookDelivery, WebhookSubscriber
 from followup.runtime import Runtime
@@ -16,6 +16,11 @@ from followup.web import create_app
 from followup.webhooks.delivery import deliver_due
 from followup.webhooks.outbox import emit
 from followup.webhooks.subscribers import sync_subscribers
+
+
+@pytest.fixture(autouse=True)
+def _private_receivers(rt: Runtime) -> None:
+    allow_private_receivers(rt)  # panel subscribers on loopback (the local receivers)
 
 
 @pytest.fixture

@@ -10,7 +10,17 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from standardwebhooks import Webhook
-from webhook_world import NOW, NoJitter, Reply, at, receiver, subscribe, subscriber, with_settings
+from webhook_world import (
+    NOW,
+    NoJitter,
+    Reply,
+    allow_private_receivers,
+    at,
+    receiver,
+    subscribe,
+    subscriber,
+    with_settings,
+)
 
 from followup.models import AuditEntry, DeliveryTry, WebhookDelivery, WebhookEvent
 from followup.runtime import Runtime
@@ -19,6 +29,11 @@ from followup.webhooks.delivery import SCHEDULE, deliver_due, next_wait
 from followup.webhooks.outbox import emit
 from followup.webhooks.poster import Answer
 from followup.webhooks.subscribers import sync_subscribers
+
+
+@pytest.fixture(autouse=True)
+def _private_receivers(rt: Runtime) -> None:
+    allow_private_receivers(rt)  # panel subscribers on loopback (the local receivers)
 
 
 def event(rt: Runtime, type_: str = "call.completed", when: float = 0, **data: object) -> str:
@@ -171,7 +186,8 @@ class FakePoster:
         self.statuses = list(statuses)
         self.sent: list[tuple[str, dict[str, str], bytes]] = []
 
-    def post(self, url: str, body: bytes, headers: dict[str, str], timeout: float) -> Answer:
+    def post(self, url: str, body: bytes, headers: dict[str, str], timeout: float, *,
+             connect_to: str | None = None) -> Answer:
         self.sent.append((url, headers, body))
         status = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
         return Answer(status, "")

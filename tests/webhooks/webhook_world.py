@@ -136,6 +136,12 @@ def with_settings(rt: Runtime, **changes: Any) -> Runtime:
     return Runtime(dataclasses.replace(rt.settings, **changes), rt.engine, rt.sessions, rt.clock)
 
 
+def allow_private_receivers(rt: Runtime) -> None:
+    """``FOLLOWUP_WEBHOOK_ALLOW_PRIVATE=1`` from now on: the tests' receivers listen on 127.0.0.1 and
+    are added as panel subscribers, which are otherwise refused private addresses."""
+    rt.settings = dataclasses.replace(rt.settings, webhook_allow_private=True)
+
+
 class NoJitter:
     """An rng whose jitter is zero, so that tries land exactly on the schedule."""
 

@@ -37,7 +37,8 @@ def index() -> Any:
 def add() -> Any:
     s = db_session()
     try:
-        sub, secret = service.add(s, request.form.get("url", ""), now=runtime().clock.now(), actor=g.user.username)
+        sub, secret = service.add(s, request.form.get("url", ""), now=runtime().clock.now(), actor=g.user.username,
+                                  allow_private=runtime().settings.webhook_allow_private)
     except service.SubscriberError as exc:
         return _page(422, error=str(exc), url=request.form.get("url", ""))
     s.commit()
