@@ -1,8 +1,10 @@
 """One case as the staff see it: the visit, the customer and a timeline of everything that happened.
 
 The timeline merges, oldest first, every contact attempt (planned and made), survey answer, SMS in
-and out, complaint step and audit entry. Phone numbers leave here masked; the full number is only
-given by :func:`followup.cases.staff_actions.reveal_phone`, which writes the audit row.
+and out, complaint step and audit entry. Phone numbers leave here masked, also those a customer or
+a colleague wrote inside free text (a comment, an SMS, a note: "请打我老婆电话13912345678"); the
+full number is only given by :func:`followup.cases.staff_actions.reveal_phone`, which writes the
+audit row.
 """
 
 from __future__ import annotations
@@ -29,7 +31,12 @@ from followup.models import (
     Vehicle,
     Visit,
 )
-from followup.privacy import mask_phone
+from followup.privacy import mask_in_text, mask_phone, scrub
+
+
+def _text(value: str | None) -> str | None:
+    """Free text as the timeline shows it: every phone number in it masked."""
+    return None if value is None else mask_in_text(value)
 
 
 @dataclass(frozen=True)
@@ -81,7 +88,7 @@ def _survey_events(session: Session, case_id: int) -> list[Event]:
     for r in responses:
         out.append(Event(r.completed_at or r.started_at, "survey", r.status, {
             "channel": r.channel, "score": r.score, "satisfied": r.satisfied, "status": r.status,
-            "answers": [(a.question_id, a.value_text if a.value_text is not None else a.value_num)
+            "answers": [(a.question_id, _text(a.value_text) if a.value_text is not None else a.value_num)
                         for a in sorted(by_response.get(r.id, []), key=lambda a: a.id)],
         }, r.made_by))
     return out
@@ -90,7 +97,7 @@ def _survey_events(session: Session, case_id: int) -> list[Event]:
 def _sms_events(session: Session, case_id: int) -> list[Event]:
     rows = session.scalars(select(SmsMessage).where(SmsMessage.case_id == case_id).order_by(SmsMessage.id))
     return [Event(m.received_at, "sms", m.direction, {
-        "direction": m.direction, "body": m.body, "status": m.status, "handling": m.handling,
+        "direction": m.direction, "body": _text(m.body), "status": m.status, "handling": m.handling,
     }) for m in rows]
 
 
@@ -99,13 +106,15 @@ def _complaint_events(session: Session, case_id: int) -> list[Event]:
         select(ComplaintStep).join(Complaint, Complaint.id == ComplaintStep.complaint_id)
         .where(Complaint.case_id == case_id).order_by(ComplaintStep.id)
     ).scalars()
-    return [Event(s.at, "complaint", s.kind, {"level": s.level, "note": s.note, "cause": s.cause, "fix": s.fix}, s.by)
+    return [Event(s.at, "complaint", s.kind,
+                  {"level": s.level, "note": _text(s.note), "cause": _text(s.cause), "fix": _text(s.fix)}, s.by)
             for s in rows]
 
 
 def _audit_events(session: Session, case_id: int) -> list[Event]:
     rows = session.scalars(select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(AuditEntry.id))
-    return [Event(e.at, "audit", e.action, dict(e.detail or {}), e.actor) for e in rows]
+    # the audit keeps what happened as it was; the page shows it with numbers masked, addresses out
+    return [Event(e.at, "audit", e.action, scrub(dict(e.detail or {})), e.actor) for e in rows]
 
 
 def case_file(session: Session, case: FollowupCase) -> CaseFile:
