@@ -16,14 +16,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from followup.channels.base import Channel, Contact, PermanentError, TransientError
+from followup.channels.base import Channel, Contact, GroupRecorded, Paced, PermanentError, TransientError
 from followup.engine.leases import lease_until
+from followup.engine.loading import CaseParts, load_cases_of
 from followup.engine.planner import refresh_rules
 from followup.engine.recording import SURVEY_SMS_KINDS, finish_refused, maker_of, record_sent
 from followup.engine.staff_calls import left_to_staff
 from followup.id_sets import among
 from followup.messages import render, sms_text
-from followup.models import ContactAttempt, Customer, FollowupCase, Store, Visit
+from followup.models import ContactAttempt, Customer, FollowupCase, Visit
 from followup.rules.calendar import (
     in_call_window,
     in_sms_hours,
@@ -112,27 +113,17 @@ def rows_per_commit(channel: Channel) -> int:
 
     One for a real provider: each result (the call SID above all, which status callbacks look
     for) is committed before the next call goes out, and a crash leaves one row for
-    :func:`~followup.engine.leases.reclaim_expired` to resolve. A channel that says
-    ``results_in_groups`` (the sandbox, whose sends reach nobody; the benchmark's recorder, whose
-    log is looked up after a crash) has ``GROUP`` rows recorded per commit: a crash before that
+    :func:`~followup.engine.leases.reclaim_expired` to resolve. A channel that is
+    :class:`~followup.channels.base.GroupRecorded` with ``results_in_groups`` (the sandbox, whose
+    sends reach nobody; the benchmark's recorder, whose log is looked up after a crash) has
+    ``GROUP`` rows recorded per commit: a crash before that
     commit leaves the rows ``dispatching`` with their lease, resolved by the same reclaim as one
     row would be (asked of the channel, or planned again for one that sent nothing outside).
     """
-    return GROUP if getattr(channel, "results_in_groups", False) else 1
+    return GROUP if isinstance(channel, GroupRecorded) and channel.results_in_groups else 1
 
 
-@dataclass
-class _Claimed:
-    """A claimed row with what its send needs, loaded for a whole group at once."""
-
-    attempt: ContactAttempt
-    case: FollowupCase
-    visit: Visit
-    customer: Customer
-    store_code: str
-
-
-def _load_claimed(session: Session, attempt_ids: Sequence[int], worker: str) -> list[_Claimed]:
+def _load_claimed(session: Session, attempt_ids: Sequence[int], worker: str) -> list[tuple[ContactAttempt, CaseParts]]:
     """The rows still claimed by ``worker``, in claim order, locked while they are sent, with their
     case, visit, customer and store: one query per table however many rows."""
     # Locked while sent: a worker that finds its lease taken over leaves the row alone.
@@ -143,31 +134,20 @@ def _load_claimed(session: Session, attempt_ids: Sequence[int], worker: str) -> 
             if a is not None and a.status == "dispatching" and a.claimed_by == worker]
     if not rows:
         return []
-    cases = {c.id: c for c in session.scalars(
-        select(FollowupCase).where(among(session, FollowupCase.id, {a.case_id for a in rows})))}
-    visits = {v.id: v for v in session.scalars(select(Visit).where(among(session, Visit.id, {c.visit_id for c in cases.values()})))}
-    customers = {c.id: c for c in session.scalars(
-        select(Customer).where(among(session, Customer.id, {v.customer_id for v in visits.values()})))}
-    codes: dict[int, str] = {sid: code for sid, code in session.execute(
-        select(Store.id, Store.code).where(among(session, Store.id, {c.store_id for c in cases.values()})))}
-    out = []
-    for a in rows:
-        case = cases[a.case_id]
-        visit = visits[case.visit_id]
-        out.append(_Claimed(a, case, visit, customers[visit.customer_id], codes[case.store_id]))
-    return out
+    parts = load_cases_of(session, rows)
+    return [(a, parts[a.case_id]) for a in rows]
 
 
 def dispatch_rows(session: Session, attempt_ids: Sequence[int], channel: Channel, settings: Settings, now: datetime,
                   counts: DispatchCounts) -> None:
     """Send claimed rows one after the other and record what happened; the caller commits."""
     in_hand: dict[int, FollowupCase] = {}  # cases sent to whose three-day rule is still to decide
-    for row in _load_claimed(session, attempt_ids, counts.worker):
-        if row.case.id in in_hand:  # a second row of one case: its rule first, as one row at a time would
+    for a, parts in _load_claimed(session, attempt_ids, counts.worker):
+        if parts.case.id in in_hand:  # a second row of one case: its rule first, as one row at a time would
             refresh_rules(session, list(in_hand.values()), settings, now)
             in_hand.clear()
-        if _dispatch_claimed(session, row, channel, settings, now, counts):
-            in_hand[row.case.id] = row.case
+        if _dispatch_claimed(session, a, parts, channel, settings, now, counts):
+            in_hand[parts.case.id] = parts.case
     # The rule is decided for all the group's cases at once (a customer answered, a fallback started).
     refresh_rules(session, list(in_hand.values()), settings, now)
 
@@ -178,10 +158,10 @@ def dispatch_one(session: Session, attempt_id: int, channel: Channel, settings: 
     dispatch_rows(session, [attempt_id], channel, settings, now, counts)
 
 
-def _dispatch_claimed(session: Session, row: _Claimed, channel: Channel, settings: Settings, now: datetime,
-                      counts: DispatchCounts) -> bool:
+def _dispatch_claimed(session: Session, a: ContactAttempt, parts: CaseParts, channel: Channel, settings: Settings,
+                      now: datetime, counts: DispatchCounts) -> bool:
     """Send one loaded row and record the result; True when it went out (its rule is then refreshed)."""
-    a, case, visit, customer, code = row.attempt, row.case, row.visit, row.customer, row.store_code
+    case, visit, customer, code = parts.case, parts.visit, parts.customer, parts.store_code
     store = settings.stores[code]
     if case.state == "closed":
         a.status, a.reason = "cancelled", "case_closed"
@@ -203,10 +183,9 @@ def _dispatch_claimed(session: Session, row: _Claimed, channel: Channel, setting
     body = _sms_body(store, a.kind, customer, visit, settings, case.reply_code, q_ctx) if a.channel == "sms" else None
     contact = Contact(a.id, case.id, a.channel, a.kind, a.destination, customer.language, code, body)
     ref = {"store_code": code, "ro_number": visit.ro_number}
-    admit = getattr(channel, "admit", None)  # calls/SMS per second (CONTRACT §5)
-    if admit is not None:
-        ok, waited = admit(contact, session.get_bind(), PACING_BUDGET - counts.pacing_waited)
-        counts.pacing_waited += waited
+    if isinstance(channel, Paced):  # calls/SMS per second (CONTRACT §5)
+        ok, paced_for = channel.admit(contact, session.get_bind(), PACING_BUDGET - counts.pacing_waited)
+        counts.pacing_waited += paced_for
         if not ok:
             a.status, a.claimed_by, a.lease_until = "planned", None, None  # due already: the next tick
             counts.paced += 1

@@ -6,24 +6,24 @@ clock, which stands still under the test clock. A worker renews the leases of th
 holds while it works through them (the heartbeat). A row whose lease has run out belonged to a
 worker that died (SIGKILL, power loss) somewhere between claiming and committing the result:
 
-* if the channel can tell whether the contact went out (:class:`Reconcilable`, e.g. Twilio's
-  list of calls to that number since the claim), the result is recorded as if the send had
-  returned — the customer is not called a second time;
+* if the channel can tell whether the contact went out (:class:`~followup.channels.base.Reconcilable`,
+  e.g. Twilio's list of calls to that number since the claim), the result is recorded as if the
+  send had returned — the customer is not called a second time;
 * otherwise it was never sent from this row's point of view, and it goes back to ``planned``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Protocol, runtime_checkable
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from followup.channels.base import Channel, Contact, Sent, TransientError
+from followup.channels.base import Channel, Contact, Reconcilable, TransientError
 from followup.clock import wall_clock
+from followup.engine.loading import load_cases_of
 from followup.engine.recording import SURVEY_SMS_KINDS, maker_of, record_sent
-from followup.models import ContactAttempt, Customer, FollowupCase, Store, Visit
+from followup.models import ContactAttempt
 from followup.settings import Settings
 from followup.surveys import sms_survey
 
@@ -31,13 +31,6 @@ from followup.surveys import sms_survey
 def lease_until(length: timedelta) -> datetime:
     """When a claim made now runs out; ``length`` is ``settings.engine.lease`` (``FOLLOWUP_LEASE_SECONDS``)."""
     return wall_clock() + length
-
-
-@runtime_checkable
-class Reconcilable(Protocol):
-    """A channel that can say whether a contact already went out (after a crash)."""
-
-    def lookup(self, contact: Contact, since: datetime) -> Sent | None: ...
 
 
 def renew(session: Session, worker: str, length: timedelta) -> int:
@@ -62,11 +55,10 @@ def reclaim_expired(sessions: sessionmaker[Session], channel: Channel, settings:
             .limit(limit)
             .with_for_update(skip_locked=True)
         ).all()
+        parts = load_cases_of(s, rows)  # one query per table, not four per row
         for a in rows:
-            case = s.get_one(FollowupCase, a.case_id)
-            visit = s.get_one(Visit, case.visit_id)
-            customer = s.get_one(Customer, visit.customer_id)
-            code = s.scalar(select(Store.code).where(Store.id == case.store_id)) or ""
+            loaded = parts[a.case_id]
+            case, visit, customer, code = loaded.case, loaded.visit, loaded.customer, loaded.store_code
             contact = Contact(a.id, case.id, a.channel, a.kind, a.destination, customer.language, code)
             # Sent no earlier than it fell due (nor was created): older calls to the number are not it.
             since = max(a.created_at, a.due_at or a.created_at)
