@@ -80,14 +80,19 @@ def mask_in_text(text: str, *, only_valid: bool = True) -> str:
     Without ``only_valid`` (a message about a phone field), any other run of seven or more digits
     keeps only its last four as well.
     """
-    # The matcher costs tens of microseconds per string; most strings of a payload (codes,
-    # service types, timestamps) cannot hold a number, and are kept as they are.
-    if _ENOUGH_DIGITS.match(text) and not _WHOLE_SECOND_INSTANT.fullmatch(text) \
-            and not _LETTER_CODE.fullmatch(text):
-        text = mask_every_match(text)
+    masked = _mask_valid(text)
     if only_valid:
+        return masked
+    return _DIGIT_RUN.sub(lambda m: "****" + re.sub(r"\D", "", m.group(0))[-4:], masked)
+
+
+def _mask_valid(text: str) -> str:
+    """:func:`mask_in_text` of valid numbers: what the payload scrub calls for each string."""
+    # The matcher costs tens of microseconds per string; most strings of a payload (codes,
+    # service types, timestamps) cannot hold a number, and are returned as they are.
+    if not _ENOUGH_DIGITS.match(text) or _WHOLE_SECOND_INSTANT.fullmatch(text) or _LETTER_CODE.fullmatch(text):
         return text
-    return _DIGIT_RUN.sub(lambda m: "****" + re.sub(r"\D", "", m.group(0))[-4:], text)
+    return mask_every_match(text)
 
 
 def mask_every_match(text: str) -> str:
@@ -128,7 +133,7 @@ def scrub(value: Any, *, key: str = "") -> Any:
     if isinstance(value, str):
         if key in PHONE_KEYS and _DIGIT_RUN.search(value):
             return mask_phone(value)
-        return mask_in_text(value)
+        return _mask_valid(value)
     return value
 
 
