@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -99,23 +100,55 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(session: Session, name: str, *, now: datetime, actor: str = SYSTEM) -> str:
+#: ``--scope``: what a token may do; a token made without one may do all of it (read, write, worklist)
+TOKEN_SCOPES = ("read", "write", "worklist")
+
+
+def create_token(session: Session, name: str, *, now: datetime, actor: str = SYSTEM, user: str | None = None,
+                 store: str | None = None, scope: str | None = None, expires_in: timedelta | None = None) -> str:
     """A new API token; only its hash is stored, the token is returned once. Audited as
-    ``token.created`` by ``actor``, with the token's name and its public prefix."""
+    ``token.created`` by ``actor``, with the token's name, its public prefix and its limits.
+
+    ``user``: the token acts as that (active) user — the call worklist API needs it; ``store``:
+    it reads and writes that store only; ``scope``: ``read``, ``write`` (read and write) or
+    ``worklist``; ``expires_in``: refused from then on. Without them it keeps the meaning tokens
+    always had: every store, read and write, no expiry.
+    """
     if not name.strip():
         raise AccountError("token name must not be empty")
     if len(name.strip()) > 80 or not name.strip().isprintable():
         raise AccountError("token name: at most 80 printable characters")
+    if scope is not None and scope not in TOKEN_SCOPES:
+        raise AccountError(f"unknown scope {scope!r}: use one of {', '.join(TOKEN_SCOPES)}")
+    if expires_in is not None and expires_in <= timedelta(0):
+        raise AccountError("the token must expire after it is made")
+    acting = None
+    if user:
+        acting = session.scalar(select(User).where(User.username == user))
+        if acting is None or not acting.active:
+            raise AccountError(f"unknown user {user!r}")
+    store_row = None
+    if store:
+        store_row = session.scalar(select(Store).where(Store.code == store))
+        if store_row is None:
+            raise AccountError(f"unknown store {store!r}")
     token = "fu_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(name=name.strip(), token_hash=token_hash(token), prefix=token[:8], created_at=now))
-    audit.record(session, actor, "token.created", at=now, name=name.strip(), prefix=token[:8])
+    expires_at = now + expires_in if expires_in is not None else None
+    session.add(ApiToken(name=name.strip(), token_hash=token_hash(token), prefix=token[:8], created_at=now,
+                         user_id=acting.id if acting else None, store_id=store_row.id if store_row else None,
+                         scope=scope, expires_at=expires_at))
+    audit.record(session, actor, "token.created", at=now, name=name.strip(), prefix=token[:8],
+                 user=acting.username if acting else None, store=store_row.code if store_row else None,
+                 scope=scope, expires_at=expires_at.isoformat() if expires_at else None)
     return token
 
 
 def token_owner(session: Session, token: str, *, now: datetime) -> ApiToken | None:
+    """The token's row while it is valid: not revoked, not expired (the API answers 401 otherwise)."""
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None)))
-    if row is not None:
-        row.last_used_at = now
+    if row is None or (row.expires_at is not None and now >= row.expires_at):
+        return None
+    row.last_used_at = now
     return row
 
 
@@ -215,8 +248,22 @@ def list_users(session: Session) -> list[tuple[User, list[str]]]:
     return [(u, stores.get(u.id, [])) for u in users]
 
 
-def list_tokens(session: Session) -> list[ApiToken]:
-    return list(session.scalars(select(ApiToken).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+@dataclass(frozen=True)
+class TokenRow:
+    """A token as the settings page lists it: with the user it acts as and its store, by name."""
+
+    token: ApiToken
+    username: str | None
+    store_code: str | None
+
+
+def list_tokens(session: Session) -> list[TokenRow]:
+    rows = session.execute(
+        select(ApiToken, User.username, Store.code)
+        .outerjoin(User, User.id == ApiToken.user_id).outerjoin(Store, Store.id == ApiToken.store_id)
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    ).all()
+    return [TokenRow(token, username, code) for token, username, code in rows]
 
 
 def revoke_token(session: Session, token_id: int, *, now: datetime, actor: str) -> ApiToken:

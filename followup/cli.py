@@ -217,18 +217,33 @@ def tokens() -> None:
 
 @tokens.command("create")
 @click.argument("name")
-def tokens_create(name: str) -> None:
+@click.option("--user", "username", help="the token acts as this user (the call worklist API needs one)")
+@click.option("--store", help="the one store the token may read and write (default: every store)")
+@click.option("--scope", type=click.Choice(["read", "write", "worklist"]),
+              help="read; write (read and write); worklist (default: read, write and the worklist)")
+@click.option("--expires", help="how long the token lasts: 90d, 12h, 30m (default: no expiry)")
+def tokens_create(name: str, username: str | None, store: str | None, scope: str | None,
+                  expires: str | None) -> None:
     """Print a new API token once, alone on the last line."""
     from followup.accounts import AccountError, create_token
     from followup.db import unit_of_work
+    from followup.settings import parse_duration
 
+    try:
+        expires_in = parse_duration(expires, "--expires") if expires else None
+    except ConfigError as exc:
+        _fail(str(exc))
     rt = _runtime()
     try:
         with unit_of_work(rt.sessions) as s:
-            token = create_token(s, name, now=rt.clock.now(), actor=_actor())
+            token = create_token(s, name, now=rt.clock.now(), actor=_actor(), user=username, store=store, scope=scope,
+                                 expires_in=expires_in)
     except AccountError as exc:
         _fail(str(exc))
-    click.echo(f"API token {name!r} (shown once, keep it safe):")
+    limits = [f"as {username}" if username else "", f"store {store}" if store else "", f"scope {scope}" if scope else "",
+              f"expires in {expires}" if expires else ""]
+    shown = ", ".join(x for x in limits if x)
+    click.echo(f"API token {name!r}{f' ({shown})' if shown else ''} (shown once, keep it safe):")
     click.echo(token)
 
 

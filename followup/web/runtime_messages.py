@@ -164,4 +164,7 @@ RUNTIME_MESSAGES = (
     N_('No such call on this phone.'),
     N_('This customer has no mobile number.'),
     N_('Type a reply first.'),
+    # API tokens' scopes and lifetimes (settings page, #19)
+    N_('scope:all'), N_('scope:read'), N_('scope:write'), N_('scope:worklist'),
+    N_('lifetime:never'), N_('lifetime:30d'), N_('lifetime:90d'), N_('lifetime:365d'),
 )

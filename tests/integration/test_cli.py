@@ -336,7 +336,9 @@ def test_tokens_create_is_audited_with_its_name_never_the_token(ready: Cli) -> N
     token = result.stdout.strip().splitlines()[-1]
     (row,) = audit_rows(ready)
     assert (row.actor, row.action) == ("cli:wang", "token.created")
-    assert row.detail == {"name": "DMS 接口", "prefix": token[:8]}  # the prefix the token list shows too
+    # the prefix the token list shows too; no limits: every store, read and write, no expiry
+    assert row.detail == {"name": "DMS 接口", "prefix": token[:8], "user": None, "store": None, "scope": None,
+                          "expires_at": None}
     assert token not in repr((row.actor, row.action, row.detail))
 
 

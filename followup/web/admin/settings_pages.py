@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -134,9 +134,16 @@ def deactivate(user_id: int) -> Any:
     return done("The user is deactivated.", "settings.users")
 
 
+#: the lifetimes the token form offers (``followup tokens create --expires`` takes any duration)
+TOKEN_LIFETIMES = {"": None, "30d": timedelta(days=30), "90d": timedelta(days=90), "365d": timedelta(days=365)}
+
+
 def _tokens_page(new_token: str | None = None) -> Any:
-    return render_template("admin/settings_tokens.html", tokens=accounts.list_tokens(db_session()),
-                           new_token=new_token)
+    s = db_session()
+    users = [u for u, _stores in accounts.list_users(s) if u.active]
+    return render_template("admin/settings_tokens.html", tokens=accounts.list_tokens(s), new_token=new_token,
+                           users=users, stores=sorted(runtime().settings.stores), scopes=accounts.TOKEN_SCOPES,
+                           lifetimes=list(TOKEN_LIFETIMES), now=runtime().clock.now())
 
 
 @bp.get("/settings/tokens")
@@ -148,10 +155,14 @@ def tokens() -> Any:
 @bp.post("/settings/tokens")
 @role_required("admin")
 def create_token() -> Any:
-    s, now = db_session(), runtime().clock.now()
-    name = request.form.get("name", "")
+    s, now, form = db_session(), runtime().clock.now(), request.form
+    name = form.get("name", "")
     try:
-        token = accounts.create_token(s, name, now=now, actor=panel_actor())
+        if form.get("expires", "") not in TOKEN_LIFETIMES:
+            raise accounts.AccountError("unknown lifetime")
+        token = accounts.create_token(s, name, now=now, actor=panel_actor(), user=form.get("user") or None,
+                                      store=form.get("store") or None, scope=form.get("scope") or None,
+                                      expires_in=TOKEN_LIFETIMES[form.get("expires", "")])
     except accounts.AccountError as exc:
         return refused(exc, "settings.tokens")
     s.commit()

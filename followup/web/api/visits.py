@@ -9,7 +9,7 @@ from flask import Blueprint, g, jsonify, request
 
 from followup.cases.api_record import visit_record
 from followup.intake.api_visits import ApiError, accept_api_visits, split_body
-from followup.web.api.auth import token_required
+from followup.web.api.auth import outside_store, token_required
 from followup.web.context import db_session, runtime
 
 bp = Blueprint("api_visits", __name__, url_prefix="/api/v1")
@@ -32,6 +32,9 @@ def post_visits() -> Any:
     if isinstance(split, ApiError):
         return _unprocessable([split])
     items, is_batch = split
+    refused = outside_store(item.get("store_code") for item in items if isinstance(item, dict))
+    if refused is not None:
+        return refused
     rt = runtime()
     session = db_session()
     results, errors = accept_api_visits(session, rt.settings, items, token_name=g.api_token.name, now=rt.clock.now())
