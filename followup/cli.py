@@ -166,6 +166,38 @@ def worker() -> None:
 
 
 @main.command()
+@click.option("--store", "stores", multiple=True, help="only this store (repeatable); default every store")
+def doctor(stores: tuple[str, ...]) -> None:
+    """Check RULES R3 (every open case has a next step) and R7 (every complaint a way forward).
+
+    Exit 0 when none breaks them; 1 with each case and complaint that does, one per line."""
+    from followup.cases.next_step import check
+
+    rt = _runtime()
+    unknown = [code for code in stores if code not in rt.settings.stores]
+    if unknown:
+        _fail(f"unknown store {unknown[0]!r} (configured: {', '.join(rt.settings.stores)})")
+    try:
+        with rt.sessions() as s:
+            found = check(s, rt.settings, rt.clock.now(), store_codes=list(stores) or None)
+    except SQLAlchemyError as exc:
+        _fail(f"cannot read the database: {getattr(exc, 'orig', exc)}")
+    if found.ok:
+        click.echo(f"OK: {found.open_cases} open cases, each with a next step; "
+                   f"{found.open_complaints} complaints, each with a way forward")
+        return
+    for c in found.cases:
+        click.echo(f"case without a next step: {c.store_code} {c.ro_number} (case {c.case_id}, state {c.state}): "
+                   f"{c.reason}")
+    for k in found.complaints:
+        click.echo(f"complaint without a way forward: {k.store_code} {k.ro_number} (complaint {k.complaint_id}, "
+                   f"level {k.level}, {k.status}): {k.problem}")
+    click.echo(f"{len(found.cases)} of {found.open_cases} open cases without a next step (RULES R3); "
+               f"{len(found.complaints)} of {found.open_complaints} complaints without a way forward (RULES R7)")
+    sys.exit(1)
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def web(host: str, port: int) -> None:
