@@ -26,6 +26,9 @@ from followup.runtime import Runtime
 
 log = logging.getLogger("followup.worker")
 
+#: the interval of the daily duties (:func:`followup.engine.tick.daily_duties`)
+DAY_SECONDS = 24 * 3600
+
 
 class SingleWorkerLock:
     """An exclusive lock file next to a SQLite database."""
@@ -71,7 +74,7 @@ def build_scheduler(rt: Runtime, channel: Channel, *, seconds: float | None = No
     seconds = seconds or rt.settings.engine.tick_seconds
     from datetime import datetime
 
-    from followup.engine.tick import Duty, duties
+    from followup.engine.tick import Duty, daily_duties, duties
 
     def job(name: str, duty: Duty) -> Any:
         def run() -> None:
@@ -91,6 +94,8 @@ def build_scheduler(rt: Runtime, channel: Channel, *, seconds: float | None = No
         # webhooks every second (#7): the dashboard's live stream shows an event within a second of its tick
         every = min(seconds, 1.0) if name == "webhooks" else seconds
         scheduler.add_job(job(name, duty), "interval", seconds=every, id=name, next_run_time=datetime.now(UTC))
+    for name, duty in daily_duties().items():  # `followup doctor` (R3, R7): once a day is enough
+        scheduler.add_job(job(name, duty), "interval", seconds=DAY_SECONDS, id=name, next_run_time=datetime.now(UTC))
     return scheduler
 
 

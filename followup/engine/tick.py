@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
+from followup import audit
 from followup.channels.base import Channel
 from followup.channels.registry import build_channel
 from followup.clock import monotonic
@@ -129,6 +130,35 @@ def duties(rt: Runtime, channel: Channel | None = None, *, worker: str | None = 
 
     return {"dispatch": dispatch, "twilio_callbacks": kept_callbacks, "escalate": escalate, **letters,
             "webhooks": webhooks}
+
+
+def doctor(rt: Runtime, now: datetime) -> dict[str, Any]:
+    """RULES R3/R7 checked once a day by the worker (``followup doctor`` on demand): the open cases
+    without a next step and the complaints without a way forward. Read-only, except that a finding
+    is logged and audited (``doctor.found``, with the counts and the first cases and complaints)."""
+    from followup.cases.next_step import check
+
+    with rt.sessions() as s:
+        found = check(s, rt.settings, now)
+        if not found.ok:
+            cases = [f"{c.store_code} {c.ro_number} ({c.state})" for c in found.cases[:DOCTOR_REFS]]
+            complaints = [f"{k.store_code} {k.ro_number} (complaint {k.complaint_id})"
+                          for k in found.complaints[:DOCTOR_REFS]]
+            log.warning("doctor: %d open cases without a next step %s, %d complaints without a way forward %s",
+                        len(found.cases), cases, len(found.complaints), complaints)
+            audit.record(s, "system", "doctor.found", at=now, cases=len(found.cases),
+                         complaints=len(found.complaints), first_cases=cases, first_complaints=complaints)
+            s.commit()
+    return {"cases_without_next_step": len(found.cases), "complaints_without_way_forward": len(found.complaints)}
+
+
+#: how many cases and complaints a ``doctor.found`` audit row names
+DOCTOR_REFS = 10
+
+
+def daily_duties() -> dict[str, Duty]:
+    """The duties the worker runs once a day (at its start, then every 24 hours), not every tick."""
+    return {"doctor": doctor}
 
 
 def run_tick(rt: Runtime, channel: Channel | None = None, *, worker: str | None = None,

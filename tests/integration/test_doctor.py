@@ -1,8 +1,9 @@
-"""RULES R3 "an open case always has a next step" as a database check: ``followup.cases.next_step``
-and the ``followup doctor`` command (CONTRACT §3: exit 0 none, 1 some, listed)."""
+"""RULES R3 "an open case always has a next step" as a database check: ``followup.cases.next_step``,
+the ``followup doctor`` command (CONTRACT §3: exit 0 none, 1 some, listed), and the worker's daily duty."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ from sqlalchemy import select, update
 
 from followup.cases.next_step import cases_without_next_step, check
 from followup.cli import main
-from followup.models import Complaint, ContactAttempt, FollowupCase, User
+from followup.engine.tick import daily_duties, doctor
+from followup.models import AuditEntry, Complaint, ContactAttempt, FollowupCase, User
 from followup.runtime import Runtime, build_runtime, sync_stores
 from followup.schema import upgrade
 from followup.settings import load_settings
@@ -91,6 +93,28 @@ def test_a_case_in_complaint_state_moves_on_while_its_complaint_has_a_way_forwar
     assert [k.ro_number for k in health.complaints] == ["RO-H-1"]
     assert [(c.ro_number, c.state) for c in health.cases] == [("RO-H-1", "complaint")]
     assert "has no way forward: nobody can act on it" in health.cases[0].reason
+
+
+def test_the_daily_duty_audits_only_a_finding(rt: Runtime) -> None:
+    assert list(daily_duties()) == ["doctor"]
+    ok = add_visit(rt, visit_row("RO-OK"), at=NOW, plan=True)
+    assert doctor(rt, NOW) == {"cases_without_next_step": 0, "complaints_without_way_forward": 0}
+    strand(rt, ok)
+    assert doctor(rt, NOW)["cases_without_next_step"] == 1
+    with rt.sessions() as s:
+        rows = s.scalars(select(AuditEntry).where(AuditEntry.action.like("doctor.%"))).all()
+    assert [(r.action, r.actor, r.detail["cases"], r.detail["first_cases"]) for r in rows] == [
+        ("doctor.found", "system", 1, ["SZ01 RO-OK (scheduled)"])]
+
+
+def test_the_worker_runs_the_doctor_once_a_day(rt: Runtime) -> None:
+    from followup.channels.sandbox import SandboxChannel
+    from followup.worker import build_scheduler
+
+    scheduler = build_scheduler(rt, SandboxChannel(lambda contact: None))  # type: ignore[arg-type,return-value]
+    job = scheduler.get_job("doctor")
+    assert job is not None and job.trigger.interval == timedelta(days=1)
+    assert scheduler.get_job("dispatch").trigger.interval < timedelta(minutes=5)  # type: ignore[union-attr]
 
 
 # --- the command ----------------------------------------------------------------------------------
