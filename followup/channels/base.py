@@ -3,7 +3,8 @@ abilities some channels add.
 
 A channel is asked to send one contact (a call, an SMS or a letter) and answers with a
 :class:`Sent`, or raises :class:`TransientError` (retry later; not an attempt, R3) or
-:class:`PermanentError` (the contact can never go out this way, e.g. ``invalid_number``).
+:class:`PermanentError` (the contact can never go out this way, e.g. ``invalid_number``) or
+:class:`AccountError` (the store's account or configuration is wrong: the channel pauses).
 Anything else is a bug and fails loudly.
 
 Beyond :class:`Channel`, the engine asks a channel what it can do with ``isinstance``:
@@ -65,6 +66,20 @@ class PermanentError(Exception):
     def __init__(self, message: str, *, outcome: str, code: str | None = None) -> None:
         super().__init__(message)
         self.outcome = outcome
+        self.code = code
+
+
+class AccountError(Exception):
+    """The provider refuses because of the store's account or configuration, not the customer
+    (bad credentials, suspended account, a caller ID or sender not allowed, no balance): R3.
+
+    Never an attempt. The dispatcher puts the contact back as it was and pauses the channel for
+    that store until an admin resumes it (``followup channels resume STORE CHANNEL``).
+    ``code`` is the provider's error code, kept for the pause record and the webhook.
+    """
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
         self.code = code
 
 
