@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from followup.rules.calendar import intersect_windows
+from followup.rules.complaint_words import CATEGORIES
 from followup.rules.official_calendar import CalendarYear, HolidayBlock, HolidayCalendar
 from followup.rules.values import CALLS_BY, STAFF_HOURS
 
@@ -43,8 +44,32 @@ from followup.rules.values import Window as Window
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config" / "followup.toml"
 DEFAULT_SECRET_KEY = "dev-insecure-secret-key"
+#: the shortest ``FOLLOWUP_SECRET_KEY`` production accepts (CONTRACT §2)
+MIN_SECRET_KEY_LENGTH = 32
 ENVIRONMENTS = ("development", "test", "production")
 CHANNEL_MODES = ("sandbox", "twilio")
+#: who sends the SMS (CONTRACT §2): calls stay with the channel mode
+SMS_PROVIDERS = ("twilio", "aliyun", "sandbox")
+#: Alibaba Cloud SMS (CONTRACT §10): each message kind's template variables may be any of these
+#: (what the service fills in; each value at most 35 characters once filled in)
+_VISIT_VARIABLES = ("customer_name", "visit_date", "service_label", "survey_url", "store_name", "store_phone")
+ALIYUN_TEMPLATE_VARIABLES: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "survey": (*_VISIT_VARIABLES, "question", "hint"),        # the first survey SMS: greeting + first question
+    "reminder": (*_VISIT_VARIABLES, "question", "hint"),      # R4.3 the one reminder
+    "resurvey": (*_VISIT_VARIABLES, "question", "hint"),      # R7 after a complaint
+    "re_remind": (*_VISIT_VARIABLES, "question", "hint"),     # R7 the re-survey's reminder
+    "progress": _VISIT_VARIABLES,                             # R7 a complaint's progress
+    "question": ("question", "hint", "store_name"),           # the next question of the conversation
+    "reask": ("question", "hint", "store_name"),              # an unreadable answer: the question again
+    "thanks": ("store_name", "store_phone"),
+    "incomplete": ("store_name", "store_phone"),
+    "code_hint": ("example", "store_name"),
+    "help": ("store_name", "store_phone"),
+    "opt_out_confirmation": ("store_name", "store_phone"),    # R6: carries no opt-out hint
+    "optin": ("store_name", "store_phone"),
+})
+#: Alibaba Cloud's limit on one template variable's value
+ALIYUN_VARIABLE_MAX = 35
 SERVICE_TYPES = ("maintenance", "repair", "warranty", "insurance", "quick", "internal")
 #: a store's time zone when its configuration names none, and the zone of anything without a store
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -93,6 +118,37 @@ class TwilioSettings:
 
 
 @dataclass(frozen=True)
+class AliyunTemplate:
+    """``[aliyun.templates.<kind>]``: the approved template's ``code`` and the variables it takes."""
+
+    kind: str
+    code: str
+    params: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AliyunSettings:
+    """Alibaba Cloud SMS (CONTRACT §2, §10): credentials and callback token from the environment,
+    templates from ``[aliyun.templates.*]``. ``endpoint`` is a host[:port]; ``protocol`` https
+    unless ``ALIYUN_SMS_ENDPOINT`` was a full ``http://`` URL (a local emulator)."""
+
+    access_key_id: str | None = None
+    access_key_secret: str | None = None
+    endpoint: str = "dysmsapi.aliyuncs.com"
+    protocol: str = "https"
+    callback_token: str | None = None
+    templates: Mapping[str, AliyunTemplate] = field(default_factory=lambda: MappingProxyType({}))
+    #: seconds to wait for the SMS API (connect, and read)
+    request_timeout: float = 10.0
+
+    def template(self, kind: str) -> AliyunTemplate:
+        try:
+            return self.templates[kind]
+        except KeyError:
+            raise ConfigError(f"aliyun.templates.{kind}", "no template configured for this message kind") from None
+
+
+@dataclass(frozen=True)
 class LetterSettings:
     """The daily letter batch (R4.4): built once a day at ``batch_time`` store local time."""
 
@@ -138,6 +194,16 @@ class PrivacySettings:
     twilio_callbacks_days: int = 30
     #: failed logins (usernames and addresses)
     login_failures_days: int = 30
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """``[web]``: how long a panel session lasts (checked on every request, wall-clock time)."""
+
+    #: a session unused this long ends (log in again)
+    session_idle: timedelta = timedelta(hours=8)
+    #: a session ends this long after its login, however busy
+    session_max: timedelta = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -190,6 +256,10 @@ class Settings:
     webhook_allow_private: bool = False
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     code_guard: CodeGuardSettings = field(default_factory=CodeGuardSettings)
+    web: WebSettings = field(default_factory=WebSettings)
+    #: ``FOLLOWUP_SMS_PROVIDER``: twilio, aliyun or sandbox (calls stay with ``channel_mode``)
+    sms_provider: str = "sandbox"
+    aliyun: AliyunSettings = field(default_factory=AliyunSettings)
 
     def store(self, code: str) -> StoreSettings:
         return self.stores[code]
@@ -504,6 +574,33 @@ def _tier(value: object) -> tuple[float, int]:
     return float(value[0]), int(value[1])
 
 
+def _words(value: object, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(w, str) and w.strip() for w in value):
+        raise ConfigError(key, f"expected a list of words, e.g. [\"投诉\", \"乱收费\"]; got {value!r}")
+    return tuple(w.strip() for w in value)
+
+
+def _complaint_words(table: Mapping[str, Any], stores: Mapping[str, Any]) -> dict[str, Any]:
+    """R7's words: ``[complaints] words`` (complaint words), ``[stores.CODE] complaint_words`` (a
+    store's own, instead), ``[complaints.categories]`` (words per category); the defaults are
+    :mod:`followup.rules.complaint_words`' when a key is absent."""
+    out: dict[str, Any] = {}
+    if "words" in table:
+        out["words"] = _words(table["words"], "complaints.words")
+    out["store_words"] = tuple(
+        (code, _words(store["complaint_words"], f"stores.{code}.complaint_words"))
+        for code, store in stores.items() if isinstance(store, Mapping) and "complaint_words" in store)
+    categories = _table(table, "categories", "complaints.categories")
+    if categories:
+        known = tuple(c for c in CATEGORIES if c != "other")  # "other" is what no word matches
+        for name in categories:
+            if name not in known:
+                raise ConfigError(f"complaints.categories.{name}", f"unknown category (use {', '.join(known)})")
+        out["categories"] = tuple((name, _words(categories[name], f"complaints.categories.{name}"))
+                                  for name in known if name in categories)
+    return out
+
+
 def _bonus(table: Mapping[str, Any]) -> BonusSettings:
     """``[bonus]``: the tiers, plus R9's statement (``per_visit_commission``, ``first_to``), whose
     defaults are the rulebook's when the keys are absent."""
@@ -598,11 +695,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     secret_key = env_vars.get("FOLLOWUP_SECRET_KEY") or ""
     if env == "production":
         _refuse_unsafe_production(secret_key=secret_key, test_clock=test_clock, public=public)
+        _refuse_sandbox_in_production(mode, env_vars)
     database_url = _database_url(env_vars, env)
     app = _table(raw, "app", "app")
     calendar_file = path.parent / str(app.get("holiday_calendar", "holidays_cn.toml"))
     holiday_calendar = _holiday_calendar(calendar_file)
     webhooks = _table(raw, "webhooks", "webhooks")
+    sms_provider = _sms_provider(env_vars, mode)
     return Settings(
         env=env,
         database_url=database_url,
@@ -629,6 +728,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         webhook_allow_private=env_vars.get("FOLLOWUP_WEBHOOK_ALLOW_PRIVATE", "") in ("1", "true", "yes"),
         privacy=_privacy(_table(raw, "privacy", "privacy")),
         code_guard=_code_guard(_table(raw, "web_survey", "web_survey")),
+        web=_web(_table(raw, "web", "web")),
+        sms_provider=sms_provider,
+        aliyun=_aliyun(_table(raw, "aliyun", "aliyun"), env_vars, sms_provider),
     )
 
 
@@ -680,6 +782,87 @@ def _channel_mode(env_vars: Mapping[str, str]) -> str:
     return mode
 
 
+def _sms_provider(env_vars: Mapping[str, str], mode: str) -> str:
+    """``FOLLOWUP_SMS_PROVIDER``: aliyun when an Alibaba Cloud key is set, else the channel mode; aliyun
+    needs its key, secret and callback token, twilio the Twilio channel mode."""
+    provider = (env_vars.get("FOLLOWUP_SMS_PROVIDER", "").strip()
+                or ("aliyun" if env_vars.get("ALIYUN_ACCESS_KEY_ID") else mode))
+    if provider not in SMS_PROVIDERS:
+        raise ConfigError("FOLLOWUP_SMS_PROVIDER", f"must be twilio, aliyun or sandbox, got {provider!r}")
+    if provider == "twilio" and mode != "twilio":
+        raise ConfigError("FOLLOWUP_SMS_PROVIDER", "twilio needs FOLLOWUP_CHANNEL_MODE=twilio and the Twilio "
+                          "credentials (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER)")
+    if provider == "aliyun":
+        for name in ("ALIYUN_ACCESS_KEY_ID", "ALIYUN_ACCESS_KEY_SECRET", "ALIYUN_CALLBACK_TOKEN"):
+            if not env_vars.get(name, "").strip():
+                raise ConfigError(name, "required when FOLLOWUP_SMS_PROVIDER=aliyun")
+        token = env_vars["ALIYUN_CALLBACK_TOKEN"].strip()
+        if len(token) < 16 or not re.fullmatch(r"[A-Za-z0-9_-]+", token):
+            raise ConfigError("ALIYUN_CALLBACK_TOKEN", "must be at least 16 letters, digits, '-' or '_' (it is the "
+                              "only secret of the receipt and reply URLs), e.g. python3 -c \"import secrets; "
+                              "print(secrets.token_urlsafe(24))\"")
+    return provider
+
+
+def _aliyun_endpoint(value: str) -> tuple[str, str]:
+    """``ALIYUN_SMS_ENDPOINT``: a host (https) or a full ``http(s)://host[:port]`` URL -> (host[:port], protocol)."""
+    value = value.strip().rstrip("/")
+    if "://" not in value:
+        if not re.fullmatch(r"[A-Za-z0-9.-]+(:\d+)?", value):
+            raise ConfigError("ALIYUN_SMS_ENDPOINT", f"expected a host such as dysmsapi.aliyuncs.com, got {value!r}")
+        return value, "https"
+    scheme, _, rest = value.partition("://")
+    if scheme not in ("http", "https") or not re.fullmatch(r"[A-Za-z0-9.-]+(:\d+)?", rest):
+        raise ConfigError("ALIYUN_SMS_ENDPOINT", f"expected http(s)://host[:port] without a path, got {value!r}")
+    return rest, scheme
+
+
+def _aliyun_templates(table: Mapping[str, Any]) -> Mapping[str, AliyunTemplate]:
+    """``[aliyun.templates.<kind>]`` with ``code`` (the approved TemplateCode) and ``params`` (its variables)."""
+    out: dict[str, AliyunTemplate] = {}
+    for kind, entry in table.items():
+        key = f"aliyun.templates.{kind}"
+        if kind not in ALIYUN_TEMPLATE_VARIABLES:
+            raise ConfigError(key, f"unknown message kind (use {', '.join(ALIYUN_TEMPLATE_VARIABLES)})")
+        if not isinstance(entry, Mapping):
+            raise ConfigError(key, "expected a table with code and params")
+        code = entry.get("code")
+        if not isinstance(code, str) or not re.fullmatch(r"SMS_\d+", code.strip()):
+            raise ConfigError(f"{key}.code", f"expected an approved template code such as SMS_123456789, got {code!r}")
+        params = entry.get("params", [])
+        if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
+            raise ConfigError(f"{key}.params", f"expected a list of variable names, got {params!r}")
+        allowed = ALIYUN_TEMPLATE_VARIABLES[kind]
+        for name in params:
+            if name not in allowed:
+                raise ConfigError(f"{key}.params", f"{name!r} is not a variable of this kind (use {', '.join(allowed)})")
+        if len(set(params)) != len(params):
+            raise ConfigError(f"{key}.params", "each variable may be used once")
+        out[kind] = AliyunTemplate(kind=kind, code=code.strip(), params=tuple(params))
+    return MappingProxyType(out)
+
+
+def _aliyun(table: Mapping[str, Any], env_vars: Mapping[str, str], provider: str) -> AliyunSettings:
+    """Alibaba Cloud SMS: secrets from the environment, ``[aliyun]`` templates and ``request_timeout``."""
+    endpoint, protocol = _aliyun_endpoint(env_vars.get("ALIYUN_SMS_ENDPOINT") or "dysmsapi.aliyuncs.com")
+    timeout = _get(table, "request_timeout", "aliyun.request_timeout", (int, float)) if "request_timeout" in table else 10
+    if not 0 < float(timeout) <= 60:
+        raise ConfigError("aliyun.request_timeout", f"seconds between 0 and 60, got {timeout!r}")
+    templates = _aliyun_templates(_table(table, "templates", "aliyun.templates"))
+    missing = [kind for kind in ALIYUN_TEMPLATE_VARIABLES if kind not in templates]
+    if provider == "aliyun" and missing:
+        raise ConfigError(f"aliyun.templates.{missing[0]}", "missing: FOLLOWUP_SMS_PROVIDER=aliyun needs a template "
+                          f"(code and params) for every message kind ({', '.join(missing)} missing)")
+    return AliyunSettings(
+        access_key_id=env_vars.get("ALIYUN_ACCESS_KEY_ID", "").strip() or None,
+        access_key_secret=env_vars.get("ALIYUN_ACCESS_KEY_SECRET", "").strip() or None,
+        endpoint=endpoint, protocol=protocol,
+        callback_token=env_vars.get("ALIYUN_CALLBACK_TOKEN", "").strip() or None,
+        templates=templates,
+        request_timeout=float(timeout),
+    )
+
+
 def _public_base_url(env_vars: Mapping[str, str]) -> str:
     """``PUBLIC_BASE_URL`` without its trailing slash: the base Twilio calls back and signs."""
     public = env_vars.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
@@ -692,10 +875,26 @@ def _refuse_unsafe_production(*, secret_key: str, test_clock: bool, public: str)
     """Production starts only with its own secret key, without the test clock, behind https."""
     if not secret_key or secret_key == DEFAULT_SECRET_KEY:
         raise ConfigError("FOLLOWUP_SECRET_KEY", "required in production (and not the default)")
+    if len(secret_key) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError("FOLLOWUP_SECRET_KEY", f"too short for production: at least {MIN_SECRET_KEY_LENGTH} "
+                          "characters (python3 -c \"import secrets; print(secrets.token_urlsafe(48))\")")
     if test_clock:
         raise ConfigError("FOLLOWUP_TEST_CLOCK", "the test clock is refused in production")
     if not public.startswith("https://"):
         raise ConfigError("PUBLIC_BASE_URL", "production needs an https:// public URL")
+
+
+def _refuse_sandbox_in_production(mode: str, env_vars: Mapping[str, str]) -> None:
+    """Production never runs the sandbox: nobody would be contacted, the phone simulator would let
+    staff invent answers that count toward bonuses, and demo customers would answer real cases."""
+    if mode == "sandbox":
+        raise ConfigError("FOLLOWUP_CHANNEL_MODE", "the sandbox is refused in production (nobody would be "
+                          "contacted): set FOLLOWUP_CHANNEL_MODE=twilio and the Twilio credentials")
+    if env_vars.get("FOLLOWUP_SMS_PROVIDER", "").strip() == "sandbox":
+        raise ConfigError("FOLLOWUP_SMS_PROVIDER", "the sandbox is refused in production (nobody would be texted)")
+    if env_vars.get("FOLLOWUP_SANDBOX_CUSTOMERS", "").strip() == "demo":
+        raise ConfigError("FOLLOWUP_SANDBOX_CUSTOMERS", "demo customers are refused in production "
+                          "(they would invent survey answers for real cases)")
 
 
 def _database_url(env_vars: Mapping[str, str], env: str) -> str:
@@ -730,6 +929,10 @@ def _complaints(raw: Mapping[str, Any]) -> ComplaintSettings:
         ack_sla=parse_duration(comp.get("ack_sla", "24h"), "complaints.ack_sla"),
         resurvey_delay=parse_duration(comp.get("resurvey_delay", "24h"), "complaints.resurvey_delay"),
         max_resurveys=max_resurveys,
+        resolve_sla=parse_duration(comp.get("resolve_sla", "72h"), "complaints.resolve_sla"),
+        progress_sms_after=parse_duration(comp.get("progress_sms_after", "24h"), "complaints.progress_sms_after"),
+        resurvey_timeout=parse_duration(comp.get("resurvey_timeout", "7d"), "complaints.resurvey_timeout"),
+        **_complaint_words(comp, _table(raw, "stores", "stores")),
     )
 
 
@@ -769,6 +972,7 @@ def _letters(table: Mapping[str, Any]) -> LetterSettings:
     batch_time = _parse_hhmm(str(table.get("batch_time", "16:00")), "letters.batch_time")
     out = Path(str(table.get("out_dir", "instance/letters")))
     return LetterSettings(batch_time=batch_time, out_dir=out if out.is_absolute() else ROOT / out)
+
 
 #: the longest lease or tick accepted, in seconds (a day): anything longer is a typo
 _MOST_SECONDS = 86_400.0
@@ -843,6 +1047,17 @@ def _privacy(table: Mapping[str, Any]) -> PrivacySettings:
         login_failures_days=_whole(table, "login_failures_days", "privacy.login_failures_days",
                                    d.login_failures_days),
     )
+
+
+def _web(table: Mapping[str, Any]) -> WebSettings:
+    """``[web]``: ``session_idle`` (default 8h) and ``session_max`` (default 24h)."""
+    idle = parse_duration(table.get("session_idle", "8h"), "web.session_idle")
+    longest = parse_duration(table.get("session_max", "24h"), "web.session_max")
+    if idle <= timedelta(0) or longest <= timedelta(0):
+        raise ConfigError("web.session_idle" if idle <= timedelta(0) else "web.session_max", "must be longer than 0")
+    if idle > longest:
+        raise ConfigError("web.session_idle", f"longer than web.session_max ({table.get('session_max', '24h')})")
+    return WebSettings(session_idle=idle, session_max=longest)
 
 
 def _code_guard(table: Mapping[str, Any]) -> CodeGuardSettings:

@@ -26,6 +26,7 @@ from followup.models import (
     Visit,
 )
 from followup.privacy import mask_in_text
+from followup.rules.complaint_levels import IN_HAND
 
 QUEUE_LIMIT = 500
 
@@ -44,6 +45,16 @@ class QueueRow:
     due_at: datetime
     overdue: bool
     resurveys: int
+    #: R7's category code (labels: :data:`followup.rules.complaint_words.CATEGORY_LABELS`)
+    category: str = "other"
+    #: survey | words | staff
+    source: str = "survey"
+
+
+def _row(c: Complaint, code: str, zone: ZoneInfo, ro: str, name: str, adv: str, now: datetime) -> QueueRow:
+    return QueueRow(c.id, code, ro, name, adv, c.level, c.status, c.assignee, c.opened_at.astimezone(zone),
+                    c.due_at.astimezone(zone), c.status in IN_HAND and c.due_at <= now, c.resurveys, c.category,
+                    c.source)
 
 
 def _scoped(query: Select, store_codes: list[str], user: User) -> Select:
@@ -66,19 +77,16 @@ def _base() -> Select:
 
 def complaint_queue(session: Session, store_codes: list[str], user: User, *, now: datetime,
                     include_closed: bool = False) -> list[QueueRow]:
-    """Open work first: overdue complaints, then by level (highest first) and due time."""
-    overdue = and_(Complaint.status == "open", Complaint.due_at <= now)
+    """Open work first: overdue complaints (acknowledgement or resolution late), then by level
+    (highest first) and due time."""
+    overdue = and_(Complaint.status.in_(IN_HAND), Complaint.due_at <= now)
     query = _scoped(_base(), store_codes, user)
     if not include_closed:
         query = query.where(Complaint.status != "closed")
     query = query.order_by(case((overdue, 0), else_=1), Complaint.level.desc(), Complaint.due_at, Complaint.id)
     out = []
     for c, code, tz, ro, name, adv in session.execute(query.limit(QUEUE_LIMIT)).all():
-        zone = ZoneInfo(tz)
-        out.append(QueueRow(
-            c.id, code, ro, name, adv, c.level, c.status, c.assignee, c.opened_at.astimezone(zone),
-            c.due_at.astimezone(zone), c.status == "open" and c.due_at <= now, c.resurveys,
-        ))
+        out.append(_row(c, code, ZoneInfo(tz), ro, name, adv, now))
     return out
 
 
@@ -117,8 +125,7 @@ def complaint_view(session: Session, complaint_id: int, store_codes: list[str], 
         return None
     c, code, tz, ro, name, adv = found
     zone = ZoneInfo(tz)
-    row = QueueRow(c.id, code, ro, name, adv, c.level, c.status, c.assignee, c.opened_at.astimezone(zone),
-                   c.due_at.astimezone(zone), c.status == "open" and c.due_at <= now, c.resurveys)
+    row = _row(c, code, zone, ro, name, adv, now)
     advisor_name = session.scalar(select(Advisor.name).where(Advisor.code == adv, Advisor.store_id == c.store_id))
     resp = session.get(SurveyResponse, c.response_id) if c.response_id else None
     comment = None

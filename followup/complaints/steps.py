@@ -34,14 +34,16 @@ def record_step(
     event: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> ComplaintStep:
-    """Add the step, its audit row and (when ``event`` is given) its webhook event."""
+    """Add the step, its audit row (with ``data``) and, when ``event`` is given, its webhook event,
+    whose data carries the complaint's level, status, assignee, due time, category and source."""
     step = ComplaintStep(
         complaint_id=complaint.id, at=at, kind=kind, level=complaint.level, by=by, note=note, cause=cause, fix=fix
     )
     session.add(step)
     audit.record(
         session, by, f"complaint.{kind}", at=at, store_id=complaint.store_id, case_id=complaint.case_id,
-        complaint=complaint.id, level=complaint.level, assignee=complaint.assignee,
+        **{**(data or {}), "complaint": complaint.id, "level": complaint.level, "assignee": complaint.assignee,
+           "category": complaint.category},
         **{k: v for k, v in (("note", note), ("cause", cause), ("fix", fix)) if v},
     )
     if event is not None:
@@ -49,6 +51,7 @@ def record_step(
         body = {
             **case_ref(session, case), "complaint_id": complaint.id, "level": complaint.level,
             "status": complaint.status, "assignee": complaint.assignee, "due_at": complaint.due_at.isoformat(),
+            "category": complaint.category, "source": complaint.source,
             **(data or {}),
         }
         emit(session, event, body, at=at, case_id=complaint.case_id)

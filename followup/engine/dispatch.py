@@ -29,9 +29,11 @@ from followup.rules.calendar import (
     in_call_window,
     in_sms_hours,
     next_call_moment,
+    next_call_opening,
     next_sms_moment,
+    next_sms_opening,
 )
-from followup.rules.three_day_rule import MISSED_WINDOW
+from followup.rules.three_day_rule import MISSED_WINDOW, PROVIDER_OUTAGE
 from followup.settings import Settings, StoreSettings
 from followup.surveys import sms_survey
 from followup.webhooks.outbox import emit
@@ -86,9 +88,11 @@ def _sms_body(store: StoreSettings, kind: str, customer: Customer, visit: Visit,
               question: dict[str, str] | None = None) -> str:
     lang = customer.language
     local = visit.delivered_at.astimezone(store.timezone)
-    name = {"reminder": "sms_reminder.txt.j2", "resurvey": "sms_resurvey.txt.j2"}.get(kind, "sms_survey.txt.j2")
+    # R7's kinds: a re-survey's reminder re-asks like a reminder; "progress" tells the complaint's progress
+    name = {"reminder": "sms_reminder.txt.j2", "resurvey": "sms_resurvey.txt.j2",
+            "re_remind": "sms_reminder.txt.j2", "progress": "sms_progress.txt.j2"}.get(kind, "sms_survey.txt.j2")
     body = render(
-        name, lang, customer_name=customer.name,
+        name, lang, customer_name=customer.name, store_phone=store.phone,
         visit_date=f"{local.month}月{local.day}日" if lang == "zh" else f"{local:%d %b}",
         service_label=SERVICE_LABEL.get(visit.service_type, "维修") if lang == "zh" else visit.service_type,
         survey_url=f"{settings.public_base_url}/s/{code}",
@@ -173,7 +177,8 @@ def _dispatch_claimed(session: Session, a: ContactAttempt, parts: CaseParts, cha
         waited = int((now - a.due_at).total_seconds()) if a.due_at else 0
         later += timedelta(microseconds=max(0, 999_999 - waited))
         a.status, a.due_at, a.claimed_by, a.lease_until = "planned", later, None, None
-        a.reason = MISSED_WINDOW  # its original due time is gone: R8 must still blame the delay on us
+        if a.reason != PROVIDER_OUTAGE:  # an outage's row keeps saying so (R8 blames it either way)
+            a.reason = MISSED_WINDOW  # its original due time is gone: R8 must still blame the delay on us
         counts.rescheduled += 1
         return False
     question = None
@@ -212,27 +217,50 @@ def _dispatch_claimed(session: Session, a: ContactAttempt, parts: CaseParts, cha
 
 def _transient(session: Session, a: ContactAttempt, case: FollowupCase, store: StoreSettings, now: datetime,
                exc: TransientError, counts: DispatchCounts) -> None:
-    """R3: a provider error is not an attempt; retry with backoff, give up after an hour."""
+    """R3: a provider error is not an attempt; retry with backoff inside the window.
+
+    After ``transient_give_up`` (an hour) of failures the retries stop for this window: the case
+    is flagged for staff and the same row is planned again at the next window opening (calls:
+    calling windows; SMS: SMS hours), with a fresh hour of retries there. A call that could only
+    go at or after the deadline of a case whose rule is not met is cancelled instead and the
+    fallback starts (R4); the case then breaches with ``system_delay`` (R8)."""
     a.retries += 1
     a.first_error_at = a.first_error_at or now
     a.error_code = exc.code
     a.claimed_by = a.lease_until = None
     policy = store.policy
-    if now - a.first_error_at >= policy.transient_give_up:
-        a.status, a.reason = "error", "provider_errors"
+    survey = a.kind in SURVEY_SMS_KINDS
+    gave_up = now - a.first_error_at >= policy.transient_give_up
+    if gave_up:
         case.flagged, case.flag_reason = True, f"provider errors for {policy.transient_give_up}: {exc}"[:200]
+        if a.channel == "call":
+            at = next_call_opening(now, policy, store.timezone)
+        elif a.channel == "sms":
+            at = next_sms_opening(now, policy, store.timezone, survey=survey)
+        else:  # letters have no window: the next day
+            at = now + timedelta(days=1)
+    else:
+        backoff = policy.transient_retry_first * (2 ** (a.retries - 1))
+        if exc.retry_after:
+            backoff = max(backoff, timedelta(seconds=exc.retry_after))
+        at = now + backoff
+        if a.channel == "call":
+            at = next_call_moment(at, policy, store.timezone)
+        elif a.channel == "sms":
+            at = next_sms_moment(at, policy, store.timezone, survey=survey)
+    if a.channel == "call" and case.three_day_rule != "met" and at >= case.deadline_at:
+        # the outage outlasted the deadline: no call after it, the fallback starts now (R3, R4)
+        a.status, a.reason = "cancelled", PROVIDER_OUTAGE
+        case.flagged, case.flag_reason = True, f"provider errors past the deadline: {exc}"[:200]
+        case.next_check_at = now
         counts.errors += 1
         return
-    backoff = policy.transient_retry_first * (2 ** (a.retries - 1))
-    if exc.retry_after:
-        backoff = max(backoff, timedelta(seconds=exc.retry_after))
-    at = now + backoff
-    if a.channel == "call":
-        at = next_call_moment(at, policy, store.timezone)
-    elif a.channel == "sms":
-        at = next_sms_moment(at, policy, store.timezone, survey=a.kind in SURVEY_SMS_KINDS)
     a.status, a.due_at = "planned", at
-    counts.retried += 1
+    if gave_up:  # the next window gets its own hour of retries; still not an attempt
+        a.reason, a.first_error_at, a.retries = PROVIDER_OUTAGE, None, 0
+        counts.errors += 1
+    else:
+        counts.retried += 1
 
 
 def _permanent(session: Session, a: ContactAttempt, case: FollowupCase, customer: Customer, settings: Settings,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from followup.models import ContactAttempt, Customer, FollowupCase, Visit
 from followup.rules.contact_policy import AttemptFacts, CaseFacts
-from followup.rules.three_day_rule import MISSED_WINDOW, STAFF_CAPACITY
+from followup.rules.three_day_rule import MISSED_WINDOW, PROVIDER_OUTAGE, STAFF_CAPACITY
 
 #: a letter needs at least this much of an address, and at most what fits the envelope window
 ADDRESS_MIN, ADDRESS_MAX = 6, 120
@@ -29,7 +29,8 @@ def case_facts(case: FollowupCase, visit: Visit, customer: Customer, reached: bo
         do_not_call=customer.do_not_call,
         no_sms=customer.no_sms or customer.sms_opted_out,
         no_contact=customer.no_contact,
-        reached=reached,
+        # a case handed to a complaint is the complaint loop's (R7): the survey policy plans nothing for it
+        reached=reached or case.state == "complaint",
         late_intake=case.breach_reason == "late_intake",
     )
 
@@ -48,6 +49,7 @@ def attempt_facts(attempts: Sequence[ContactAttempt]) -> list[AttemptFacts]:
             callback_at=a.callback_at,
             missed_window=a.reason == MISSED_WINDOW,
             not_made=a.reason == STAFF_CAPACITY,
+            outage=a.reason == PROVIDER_OUTAGE,
         )
         for a in attempts
     ]

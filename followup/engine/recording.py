@@ -23,7 +23,7 @@ from followup.surveys.responses import record_survey
 from followup.webhooks.outbox import emit
 
 #: SMS kinds that carry a survey question; their replies go to an SMS survey response
-SURVEY_SMS_KINDS = ("survey", "reminder", "resurvey")
+SURVEY_SMS_KINDS = ("survey", "reminder", "resurvey", "re_remind")
 STATE_OF_CHANNEL = {"call": "calling", "sms": "sms_survey", "letter": "letter_queued"}
 
 

@@ -105,12 +105,12 @@ def duties(rt: Runtime, channel: Channel | None = None, *, worker: str | None = 
         return dispatch_contacts(rt, now, channel, worker=worker, batch=batch)
 
     def escalate(rt: Runtime, now: datetime) -> dict[str, Any]:
-        from followup.complaints.duty import escalate_due  # R7: unacknowledged complaints move up a level
+        from followup.complaints.duty import complaint_duty  # R7: escalations, progress SMS, re-survey checks
 
         with rt.sessions() as s:
-            moved = escalate_due(s, rt.settings, now, limit=batch)
+            counts = complaint_duty(s, rt.settings, now, limit=batch)
             s.commit()
-        return {"escalated": moved}
+        return dict(counts)
 
     def webhooks(rt: Runtime, now: datetime) -> dict[str, Any]:
         from followup.webhooks.delivery import deliver_due  # last: sends what the duties above just recorded

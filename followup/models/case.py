@@ -84,7 +84,7 @@ class ContactAttempt(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     #: call | sms | letter
     channel: Mapped[str] = mapped_column(String(10))
-    #: survey | reminder | resurvey | reply
+    #: survey | reminder | resurvey | re_remind (a re-survey's reminder) | progress (a complaint's) | reply
     kind: Mapped[str] = mapped_column(String(10), default="survey")
     #: ordinal within its channel: calls 1-3, SMS 1-2, letter 1
     number: Mapped[int] = mapped_column(default=1)

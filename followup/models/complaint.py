@@ -17,12 +17,25 @@ class Complaint(Base):
     __table_args__ = (
         Index("ix_complaints_queue", "store_id", "status", "due_at"),
         Index("ix_complaints_case", "case_id"),
-        # the escalate duty: open complaints past their due time
+        # the escalate duty: complaints in hand (open or acknowledged) past their due time
         Index(
             "ix_complaints_overdue",
             "due_at",
-            postgresql_where=text("status = 'open'"),
-            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status IN ('open', 'acknowledged')"),
+            sqlite_where=text("status IN ('open', 'acknowledged')"),
+        ),
+        # the same duty: progress SMS due, re-surveys to look at again
+        Index(
+            "ix_complaints_progress_due",
+            "progress_due_at",
+            postgresql_where=text("progress_due_at IS NOT NULL"),
+            sqlite_where=text("progress_due_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_complaints_resurvey_check",
+            "resurvey_check_at",
+            postgresql_where=text("resurvey_check_at IS NOT NULL"),
+            sqlite_where=text("resurvey_check_at IS NOT NULL"),
         ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,13 +48,29 @@ class Complaint(Base):
     #: username or advisor code of the person in charge at this level
     assignee: Mapped[str | None] = mapped_column(String(80))
     opened_at: Mapped[datetime]
-    #: first customer contact due (acknowledgement SLA)
+    #: open: acknowledgement due (``ack_sla``); acknowledged: resolution due (``resolve_sla``)
     due_at: Mapped[datetime]
     acknowledged_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     close_reason: Mapped[str | None] = mapped_column(Text)
     resurveys: Mapped[int] = mapped_column(default=0)
+    #: waiting_time | price | attitude | repair_quality | environment | other (R7)
+    category: Mapped[str] = mapped_column(String(20), default="other", server_default="other")
+    #: how it was opened: survey (a dissatisfied response) | words (a comment or late reply) | staff
+    source: Mapped[str] = mapped_column(String(10), default="survey", server_default="survey")
+    #: how it ended: satisfied | dissatisfied_closed | resolved_unconfirmed
+    outcome: Mapped[str | None] = mapped_column(String(25))
+    #: the customer's progress SMS falls due (set at the first acknowledgement)
+    progress_due_at: Mapped[datetime | None]
+    #: when the progress SMS was planned, or found impossible: it is looked at once
+    progress_sms_at: Mapped[datetime | None]
+    #: when the duty looks at a resolved complaint's re-survey again (reminder, timeout)
+    resurvey_check_at: Mapped[datetime | None]
+    #: when this resolution's re-survey reminder was planned (once per resolution)
+    resurvey_reminded_at: Mapped[datetime | None]
+    #: the re-survey went unanswered past ``resurvey_timeout``: a manager may close it ``resolved_unconfirmed``
+    unconfirmed_at: Mapped[datetime | None]
 
 
 class ComplaintStep(Base):
@@ -51,7 +80,8 @@ class ComplaintStep(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
     at: Mapped[datetime]
-    #: opened | escalated | acknowledged | contact | resolved | reopened | answer | closed
+    #: opened | escalated | acknowledged | contact | resolved | reopened | answer | category |
+    #: progress_sms | resurvey_reminder | unconfirmed | closed
     kind: Mapped[str] = mapped_column(String(20))
     level: Mapped[int]
     by: Mapped[str] = mapped_column(String(80))

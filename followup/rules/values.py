@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import time, timedelta
 
+from followup.rules.complaint_words import DEFAULT_CATEGORY_WORDS, DEFAULT_COMPLAINT_WORDS
 from followup.rules.official_calendar import HolidayCalendar
 
 
@@ -131,8 +132,24 @@ class BonusSettings:
 
 @dataclass(frozen=True)
 class ComplaintSettings:
-    """The complaint loop's timings (RULES R7)."""
+    """The complaint loop's timings and words (RULES R7)."""
 
     ack_sla: timedelta
     resurvey_delay: timedelta
     max_resurveys: int
+    #: an acknowledged complaint must be resolved within this, or it escalates
+    resolve_sla: timedelta = timedelta(hours=72)
+    #: the customer's one progress SMS, this long after the acknowledgement while still unresolved
+    progress_sms_after: timedelta = timedelta(hours=24)
+    #: an unanswered re-survey: after this a manager may close the complaint ``resolved_unconfirmed``
+    resurvey_timeout: timedelta = timedelta(days=7)
+    #: words in a comment or late reply that open a complaint whatever the scores
+    words: tuple[str, ...] = DEFAULT_COMPLAINT_WORDS
+    #: a store's own complaint words (``[stores.CODE] complaint_words``), instead of ``words``
+    store_words: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: (category, words) in the order ties are decided
+    categories: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_CATEGORY_WORDS
+
+    def words_for(self, store_code: str) -> tuple[str, ...]:
+        """The complaint words of one store."""
+        return next((words for code, words in self.store_words if code == store_code), self.words)

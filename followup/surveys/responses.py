@@ -15,6 +15,7 @@ from followup import audit
 from followup.cases.lifecycle import cancel_pending, case_ref, close_case
 from followup.complaints.opening import open_complaint as open_level_one
 from followup.complaints.resurvey import answered_during_complaint
+from followup.complaints.words import word_in_comment
 from followup.models import (
     Complaint,
     FollowupCase,
@@ -90,17 +91,20 @@ def complete_survey(
         {**ref, "channel": resp.channel, "score": resp.score, "satisfied": resp.satisfied},
         at=now, case_id=case.id,
     )
-    if answered_during_complaint(session, case, resp, settings=settings, now=now):
+    if answered_during_complaint(session, case, resp, settings=settings, now=now, answers=answers):
         return resp  # a re-survey, or an answer while the complaint is handled (R7)
-    if resp.satisfied:
+    word = word_in_comment(session, settings, case, answers)  # R7: the customer's words, whatever the scores
+    if resp.satisfied and word is None:
         close_case(session, case, "satisfied", now=now, actor=resp.made_by)
     else:
-        open_complaint(session, case, resp, settings=settings, now=now, ref=ref)
+        open_complaint(session, case, resp, settings=settings, now=now, ref=ref, answers=answers, word=word)
     return resp
 
 
 def open_complaint(
-    session: Session, case: FollowupCase, resp: SurveyResponse, *, settings: Settings, now: datetime, ref: dict[str, str]
+    session: Session, case: FollowupCase, resp: SurveyResponse, *, settings: Settings, now: datetime, ref: dict[str, str],
+    answers: Mapping[str, str | float | None] | None = None, word: str | None = None,
 ) -> Complaint:
-    """R7: a dissatisfied response opens a level-1 complaint (see :mod:`followup.complaints`)."""
-    return open_level_one(session, case, resp, settings=settings, now=now, ref=ref)
+    """R7: a dissatisfied response (or one whose comment has a complaint word) opens a level-1
+    complaint (see :mod:`followup.complaints`)."""
+    return open_level_one(session, case, resp, settings=settings, now=now, ref=ref, answers=answers, word=word)

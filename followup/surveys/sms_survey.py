@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from followup import audit
+from followup.complaints.words import late_reply
 from followup.messages import OPT_OUT_CONFIRMATION, render, sms_text
 from followup.models import ContactAttempt, Customer, FollowupCase, SmsMessage, Store, SurveyResponse, Visit
 from followup.privacy import mask_phone
@@ -30,6 +31,8 @@ from followup.webhooks.outbox import emit
 
 #: unreadable replies to one question before the survey is kept as incomplete (R5)
 MAX_UNREADABLE = 2
+#: SMS that re-ask the question a survey still waits on (the survey's reminder, a re-survey's reminder, R7)
+REMINDER_KINDS = ("reminder", "re_remind")
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ def latest_open(session: Session, case_id: int) -> SurveyResponse | None:
 def question_to_send(session: Session, case: FollowupCase, kind: str, settings: Settings) -> Question:
     """The question an outgoing survey SMS asks: the first, or (reminder) the one still open."""
     questions = questions_for_case(session, case, settings)
-    resp = latest_open(session, case.id) if kind == "reminder" else None
+    resp = latest_open(session, case.id) if kind in REMINDER_KINDS else None
     if resp is not None:
         answered = set(progress.stored_answers(session, resp))
         q = progress.next_question(questions, None, answered=answered)
@@ -83,7 +86,7 @@ def question_to_send(session: Session, case: FollowupCase, kind: str, settings: 
 def begin(session: Session, case: FollowupCase, kind: str, q: Question, settings: Settings,
           now: datetime) -> SurveyResponse:
     """After a survey SMS went out: the response its replies go to, waiting at question ``q``."""
-    resp = latest_open(session, case.id) if kind == "reminder" else None
+    resp = latest_open(session, case.id) if kind in REMINDER_KINDS else None
     if resp is None:
         return progress.open_response(session, case, "sms", made_by="sms", now=now, first=q.id,
                                       resurvey=kind == "resurvey")
@@ -191,6 +194,8 @@ class Conversation:
             handling = self.answer_by_code(coded)
         elif self.resp is None:
             handling = "late"  # no survey waiting: kept against the case for staff to see
+            # R7: noted on the case's open complaint, or a complaint word opens one
+            late_reply(self.s, self.settings, self.row[0], self.msg.body, now=self.now)
         else:
             handling = self.answer(self.resp)
         self.stored.handling = handling

@@ -1,4 +1,5 @@
-"""The re-survey SMS after a resolved complaint, in both languages: golden files and SMS length.
+"""The complaint SMS (the re-survey after a resolution, the progress SMS), in both languages: golden
+files and SMS length.
 
 Run with ``UPDATE_GOLDEN=1`` to rewrite the golden files after an intended wording change.
 """
@@ -44,3 +45,20 @@ def test_fits_two_segments_for_every_first_question(settings: Settings, lang: st
         text = resurvey_sms(settings, lang, i)
         assert text.startswith("【星河大众】") and text.endswith("回T退订")
         assert segments(text) <= 2, (lang, i, len(text), text)
+
+
+def progress_sms(settings: Settings, lang: str) -> str:
+    store = settings.stores["SZ01"]
+    body = render("sms_progress.txt.j2", lang, **LONG[lang], store_phone=store.phone)
+    return sms_text(store.sms_signature, body, lang)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_progress_sms_golden_and_length(settings: Settings, lang: str) -> None:
+    text = progress_sms(settings, lang)
+    golden = GOLDEN / lang / "sms_progress.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(text + "\n", encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8").rstrip("\n")
+    assert text.startswith("【星河大众】") and text.endswith("回T退订") and "0755-86001234" in text
+    assert segments(text) <= 2, (lang, len(text), text)

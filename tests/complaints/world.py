@@ -6,13 +6,14 @@ Importable from any test as ``from complaints.world import ...`` (``tests/`` is 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from fakes.worker_ticks import run_due_until
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from followup.accounts import add_user
 from followup.channels.base import Contact, Sent
@@ -113,26 +114,37 @@ def events(rt: Runtime, *types: str) -> list[WebhookEvent]:
         return rows
 
 
-#: a complaint's next escalation (level 3 is the last)
-ESCALATION_DUE = select(func.min(Complaint.due_at)).where(Complaint.status == "open", Complaint.level < 3)
+#: a complaint's next escalation (level 3 is the last): unacknowledged, or acknowledged and unresolved
+ESCALATION_DUE = select(func.min(Complaint.due_at)).where(
+    Complaint.status.in_(("open", "acknowledged")), Complaint.level < 3)
+#: every moment the complaint duty acts on: escalations, progress SMS, re-survey checks
+COMPLAINT_DUE = [
+    ESCALATION_DUE,
+    select(func.min(Complaint.progress_due_at)),
+    select(func.min(Complaint.resurvey_check_at)),
+]
 
 
 def run_until(rt: Runtime, channel: SandboxChannel, until: datetime) -> list[dict[str, object]]:
-    """Tick at every due moment (a contact, a case check or a complaint escalation) up to ``until``
-    (the test clock jumps; nothing sleeps)."""
-    return run_due_until(rt, lambda: run_tick(rt, channel), until, also_due=[ESCALATION_DUE])
+    """Tick at every due moment (a contact, a case check or a complaint's escalation, progress SMS or
+    re-survey check) up to ``until`` (the test clock jumps; nothing sleeps)."""
+    return run_due_until(rt, lambda: run_tick(rt, channel), until, also_due=COMPLAINT_DUE)
 
 
-def customer(first_sms: Mapping[str, str] | None, resurveys: list[Mapping[str, str]] | None = None,
+def customer(first_sms: Mapping[str, str] | None, resurveys: list[Mapping[str, str] | None] | None = None,
              call_answers: Mapping[str, str] | None = None) -> SandboxChannel:
     """A sandbox customer: never answers survey calls (unless ``call_answers``), answers the
-    first SMS with ``first_sms`` and each re-survey (SMS or call) with the next of ``resurveys``."""
+    first SMS with ``first_sms`` and each re-survey or its reminder (SMS or call) with the next of
+    ``resurveys`` (None: that one goes unanswered)."""
     left = list(resurveys or [])
 
     def behaviour(contact: Contact, now: datetime) -> Sent:
         pid = f"T{contact.channel[0]}{contact.attempt_id}"
-        if contact.kind == "resurvey" and left:
-            given = dict(left.pop(0))
+        if contact.kind in ("resurvey", "re_remind") and left:
+            wanted = left.pop(0)
+            if wanted is None:  # this re-survey goes unanswered
+                return silent(contact, now)
+            given = dict(wanted)
             if contact.channel == "call":
                 return Sent(pid, outcome="answered", ended_at=now, answers=given)
             return Sent(pid, outcome="delivered", ended_at=now, answers=given)
@@ -145,6 +157,13 @@ def customer(first_sms: Mapping[str, str] | None, resurveys: list[Mapping[str, s
     return SandboxChannel(behaviour)
 
 
+def on_complaint(rt: Runtime, case_id: int, action: Callable[[Session, Complaint], object]) -> None:
+    """Run ``action(session, complaint)`` on the case's newest complaint and commit."""
+    with rt.sessions() as s:
+        c = s.scalars(select(Complaint).where(Complaint.case_id == case_id).order_by(Complaint.id.desc())).first()
+        assert c is not None
+        action(s, c)
+        s.commit()
 
 
 def log_in(rt: Runtime, username: str) -> FlaskClient:

@@ -116,3 +116,90 @@ def test_posting_without_the_csrf_token_changes_nothing(rt: Runtime, complaint_i
     assert client.post(f"/complaints/{complaint_id}/acknowledge").status_code == 400
     with rt.sessions() as s:
         assert s.get_one(Complaint, complaint_id).status == "open"
+
+
+def test_only_the_assignee_or_above_sees_and_may_press_acknowledge(rt: Runtime, complaint_id: int) -> None:
+    path = f"/complaints/{complaint_id}"
+    staff = log_in(rt, "staff")
+    page = staff.get(path).get_data(as_text=True)
+    assert f"{path}/acknowledge" not in page and f"{path}/escalate" not in page  # no such buttons for staff
+    refused = staff.post(f"{path}/acknowledge", data={"csrf_token": csrf_of(staff, path)})
+    assert refused.status_code == 403
+    assert "只有被指派人或其上级可以处理这条投诉" in refused.get_data(as_text=True)
+    with rt.sessions() as s:
+        assert s.get_one(Complaint, complaint_id).status == "open"
+    sa01 = log_in(rt, "sa01")
+    page = sa01.get(path).get_data(as_text=True)
+    assert f"{path}/acknowledge" in page and "超出权限，立即上报" in page
+    assert sa01.post(f"{path}/acknowledge", data={"csrf_token": csrf_of(sa01, path)}).status_code == 302
+    with rt.sessions() as s:
+        c = s.get_one(Complaint, complaint_id)
+    assert c.status == "acknowledged" and c.due_at == NOW + rt.settings.complaints.resolve_sla
+
+
+def test_the_assignee_escalates_now_from_the_page(rt: Runtime, complaint_id: int) -> None:
+    path = f"/complaints/{complaint_id}"
+    sa01 = log_in(rt, "sa01")
+    sa01.post(f"{path}/escalate", data={"csrf_token": csrf_of(sa01, path), "note": "涉及赔偿，超出权限"})
+    with rt.sessions() as s:
+        c = s.get_one(Complaint, complaint_id)
+    assert (c.level, c.assignee) == (2, "manager")
+    page = log_in(rt, "manager").get(path).get_data(as_text=True)
+    assert "涉及赔偿，超出权限" in page and "超出权限，立即上报" in page
+
+
+def test_the_category_is_shown_and_edited_on_the_page_and_in_the_queue(rt: Runtime, complaint_id: int) -> None:
+    staff = log_in(rt, "staff")
+    queue = staff.get("/complaints").get_data(as_text=True)
+    assert "维修质量" in queue and 'name="category"' in queue  # BAD's 漆面划伤了 reads as repair quality
+    path = f"/complaints/{complaint_id}"
+    staff.post(f"{path}/category", data={"csrf_token": csrf_of(staff, path), "category": "attitude",
+                                         "back": "queue"})
+    with rt.sessions() as s:
+        assert s.get_one(Complaint, complaint_id).category == "attitude"
+    assert "服务态度" in staff.get(path).get_data(as_text=True)
+    english = staff.get(f"{path}?lang=en").get_data(as_text=True)
+    assert "Attitude" in english
+    sa01 = log_in(rt, "sa01")
+    assert 'name="category"' not in sa01.get(path).get_data(as_text=True)
+    assert sa01.post(f"{path}/category", data={"csrf_token": csrf_of(sa01, path),
+                                               "category": "other"}).status_code == 403
+
+
+def test_a_manager_closes_an_unconfirmed_complaint(rt: Runtime, complaint_id: int) -> None:
+    with rt.sessions() as s:
+        s.execute(update(Complaint).where(Complaint.id == complaint_id).values(
+            status="resolved", resolved_at=NOW, unconfirmed_at=NOW))
+        s.commit()
+    path = f"/complaints/{complaint_id}"
+    assert "复访无人回复" not in log_in(rt, "staff").get(path).get_data(as_text=True)
+    manager = log_in(rt, "manager")
+    assert "复访无人回复" in manager.get(path).get_data(as_text=True)
+    manager.post(f"{path}/close-unconfirmed", data={"csrf_token": csrf_of(manager, path), "note": "多次联系未果"})
+    with rt.sessions() as s:
+        c = s.get_one(Complaint, complaint_id)
+        case = s.get_one(FollowupCase, c.case_id)
+    assert (c.status, c.outcome) == ("closed", "resolved_unconfirmed")
+    assert (case.state, case.outcome) == ("closed", "unreachable")
+
+
+def test_staff_open_a_complaint_from_the_case_page(rt: Runtime, complaint_id: int) -> None:
+    case_id = add_visit(rt, "RO-W-3", delivered=local(2026, 11, 3, 9, 0))
+    path = f"/cases/{case_id}"
+    staff = log_in(rt, "staff")
+    page = staff.get(path).get_data(as_text=True)
+    assert "登记投诉" in page and "价格" in page
+    staff.post(f"{path}/complaint", data={"csrf_token": csrf_of(staff, path), "category": "price",
+                                          "note": "客户来电反映收费不合理"})
+    with rt.sessions() as s:
+        c = s.scalars(select(Complaint).where(Complaint.case_id == case_id)).one()
+    assert (c.category, c.source, c.assignee, c.level) == ("price", "staff", "SA01", 1)
+    # the visit's own advisor sees no such form and is refused (R3 independence)
+    other = add_visit(rt, "RO-W-4", delivered=local(2026, 11, 3, 9, 0))
+    sa01 = log_in(rt, "sa01")
+    assert "登记投诉" not in sa01.get(f"/cases/{other}").get_data(as_text=True)
+    refused = sa01.post(f"/cases/{other}/complaint", data={"csrf_token": csrf_of(sa01, f"/cases/{other}"),
+                                                           "category": "price", "note": "x"})
+    assert refused.status_code == 403
+    with rt.sessions() as s:
+        assert s.scalars(select(Complaint).where(Complaint.case_id == other)).all() == []

@@ -19,11 +19,15 @@ from followup.cases.case_list import (
     find_case,
     list_cases,
 )
+from followup.complaints.errors import ComplaintError, NotAllowed
+from followup.complaints.opening import can_open_from_case, open_by_staff
 from followup.models import CASE_OUTCOMES, CASE_STATES, FollowupCase, Store
 from followup.settings import SERVICE_TYPES
 from followup.surveys.questions import questions_for_case
+from followup.web.admin.complaints import category_choices
 from followup.web.auth import login_required, viewer
 from followup.web.context import db_session, runtime
+from followup.web.no_store import no_store
 
 bp = Blueprint("cases", __name__, template_folder="../templates")
 
@@ -82,6 +86,7 @@ def _render_case(case: FollowupCase, *, revealed: str | None = None, status: int
         "admin/cases_detail.html", c=file, tz=file.store.timezone, questions=questions, revealed=revealed,
         outcomes=staff_actions.MANUAL_CALL_OUTCOMES, flags=tuple(staff_actions.CUSTOMER_FLAGS),
         own_customer=staff_actions.is_visit_advisor(db_session(), case, g.user),  # R3: no call form, no marks
+        can_open_complaint=can_open_from_case(db_session(), case, g.user), complaint_categories=category_choices(),
     ), status
 
 
@@ -164,8 +169,29 @@ def note(case_id: int) -> Any:
     return _act(case_id, act)
 
 
+@bp.post("/cases/<int:case_id>/complaint")
+@login_required
+def open_complaint(case_id: int) -> Any:
+    """R7: staff open a complaint from the case (not the visit's own advisor: 403)."""
+    case, rt, s = _case_or_404(case_id), runtime(), db_session()
+    try:
+        open_by_staff(s, rt.settings, case, g.user, category=request.form.get("category", ""),
+                      note=request.form.get("note"), now=rt.clock.now())
+    except NotAllowed as exc:
+        s.rollback()
+        abort(403, description=gettext(str(exc)))
+    except ComplaintError as exc:
+        s.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("cases.show", case_id=case_id))
+    s.commit()
+    flash("Complaint opened: the visit's advisor is in charge.", "ok")
+    return redirect(url_for("cases.show", case_id=case_id))
+
+
 @bp.post("/cases/<int:case_id>/reveal")
 @login_required
+@no_store  # the full number, on this response only
 def reveal(case_id: int) -> Any:
     case = _case_or_404(case_id)
     s = db_session()

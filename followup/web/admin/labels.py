@@ -47,6 +47,7 @@ LABELS: dict[str, str] = {
     "advisor_call.recorded": N_("Advisor's 3-day call recorded"),
     "call.not_made": N_("Call not made before the deadline (staff time)"), "worklist.released": N_("Call put back on the worklist"),
     "visit.created": N_("Visit received"), "reminder": N_("Reminder"), "resurvey": N_("Re-survey"), "reply": N_("Reply"),
+    "re_remind": N_("Re-survey reminder"), "progress": N_("Complaint progress SMS"),
     "call.sent": N_("Call placed"), "sms.sent": N_("SMS sent"), "letter.sent": N_("Letter queued for the batch"),
 }
 
