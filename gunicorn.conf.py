@@ -11,6 +11,10 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+#: the access log writes ``/s/…`` for survey links and ``?…`` for query strings (customers' codes
+#: and names: see followup/web/access_log.py)
+logger_class = "followup.web.access_log.PrivateAccessLogger"
+
 
 def on_starting(server: Any) -> None:
     from followup.settings import ConfigError, check_web_workers, load_settings

@@ -71,13 +71,19 @@ def add_user(
     session: Session, username: str, password: str, role: str, stores: list[str], *, now: datetime,
     actor: str = SYSTEM,
 ) -> User:
-    """Create or update a user (password, role, stores); audited as ``user.saved`` by ``actor``."""
+    """Create or update a user (password, role, stores); audited as ``user.saved`` by ``actor``.
+
+    The user's stores become exactly ``stores``: a store left out is taken away (a user moved from
+    SZ01 to GZ01 no longer sees SZ01). The audit row has the stores and role before and after.
+    """
     if role not in ROLES:
         raise AccountError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
     if not username or len(username) > 80 or not username.isprintable() or " " in username:
         raise AccountError("username: 1-80 printable characters without spaces")
     check_password(password)
+    wanted = _stores_by_code(session, stores)
     user = session.scalar(select(User).where(User.username == username))
+    role_before = user.role if user is not None else None
     if user is None:
         user = User(username=username, role=role, password_hash="", created_at=now, session_version=0)
         session.add(user)
@@ -86,14 +92,35 @@ def add_user(
     user.password_hash = hash_password(password)
     user.role = role
     session.flush()
-    for code in stores:
-        store = session.scalar(select(Store).where(Store.code == code))
-        if store is None:
-            raise AccountError(f"unknown store {code!r}")
-        if session.get(UserStore, (user.id, store.id)) is None:
-            session.add(UserStore(user_id=user.id, store_id=store.id))
-    audit.record(session, actor, "user.saved", at=now, username=username, role=role, stores=list(stores))
+    before = _set_stores(session, user, wanted)
+    audit.record(session, actor, "user.saved", at=now, username=username, role=role, stores=sorted(wanted),
+                 role_before=role_before, stores_before=before)
     return user
+
+
+def _stores_by_code(session: Session, codes: list[str]) -> dict[str, int]:
+    """Store code -> id for each of ``codes``; AccountError naming the first unknown one (nothing changed yet)."""
+    found = dict(session.execute(select(Store.code, Store.id).where(Store.code.in_(set(codes)))).all())
+    for code in codes:
+        if code not in found:
+            raise AccountError(f"unknown store {code!r}")
+    return found
+
+
+def _set_stores(session: Session, user: User, wanted: dict[str, int]) -> list[str]:
+    """Make ``user``'s stores exactly ``wanted``; the codes they had before, sorted."""
+    had = dict(session.execute(
+        select(Store.code, UserStore.store_id).join(Store, Store.id == UserStore.store_id)
+        .where(UserStore.user_id == user.id)
+    ).all())
+    for code, store_id in had.items():
+        if code not in wanted:
+            session.delete(session.get_one(UserStore, (user.id, store_id)))
+    for code, store_id in wanted.items():
+        if code not in had:
+            session.add(UserStore(user_id=user.id, store_id=store_id))
+    session.flush()
+    return sorted(had)
 
 
 def token_hash(token: str) -> str:
@@ -152,39 +179,18 @@ def token_owner(session: Session, token: str, *, now: datetime) -> ApiToken | No
     return row
 
 
-LOCKOUT_FAILURES = 10
-LOCKOUT_WINDOW_MINUTES = 15
-
-
-def login_locked(session: Session, username: str, *, now: datetime) -> bool:
-    """True for 15 minutes after the 10th failed login for ``username`` within 15 minutes (CONTRACT §4b).
-
-    The lock runs from the failure that completed the ten, so that it lasts the full 15 minutes
-    however the failures were spread (refused logins while locked are not failures).
-    """
-    window = timedelta(minutes=LOCKOUT_WINDOW_MINUTES)
-    times = list(
-        session.scalars(
-            select(LoginFailure.at)
-            .where(LoginFailure.username == username, LoginFailure.at > now - 2 * window, LoginFailure.at <= now)
-            .order_by(LoginFailure.at)
-        )
-    )
-    n = LOCKOUT_FAILURES
-    return any(
-        times[i] - times[i - n + 1] < window and now - times[i] < window for i in range(n - 1, len(times))
-    )
-
-
-def authenticate(session: Session, username: str, password: str, *, now: datetime) -> User | None:
-    """The user when the password is right; a failure is recorded otherwise. Caller commits."""
+def authenticate(session: Session, username: str, password: str, *, now: datetime,
+                 address: str | None = None) -> User | None:
+    """The user when the password is right; a failure is recorded otherwise, with the client
+    ``address`` (as :mod:`followup.login_limits` counts it). Caller commits; callers from the web
+    go through :func:`followup.login_limits.attempt_login`, which checks the limits first."""
     user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
     if user is None:
         # as slow as a wrong password, so that timing does not tell which usernames exist
         verify_password(_dummy_hash(), password)
     elif verify_password(user.password_hash, password):
         return user
-    session.add(LoginFailure(username=username[:80], at=now))
+    session.add(LoginFailure(username=username[:80], at=now, address=address[:64] if address else None))
     return None
 
 

@@ -215,7 +215,12 @@ def dev(host: str, port: int) -> None:
     """`make run`: demo data, the worker in a second process, the web server in this one."""
     from followup.sandbox.demo_data import run_dev
 
-    run_dev(_runtime(), host=host, port=port)
+    rt = _runtime()
+    if rt.settings.env == "production":
+        # the demo makes admin / followup-demo and lets invented customers answer: never in production
+        _fail("config error: FOLLOWUP_ENV: `followup dev` (demo data, demo logins, the sandbox) is refused "
+              "in production; run the Procfile's processes")
+    run_dev(rt, host=host, port=port)
 
 
 @main.group()
@@ -240,6 +245,23 @@ def users_add(username: str, role: str, stores: tuple[str, ...]) -> None:
     except AccountError as exc:
         _fail(str(exc))
     click.echo(f"user {username} ({role}) saved")
+
+
+@users.command("unlock")
+@click.argument("username")
+def users_unlock(username: str) -> None:
+    """Lift USERNAME's login lock at once (after 10 failed logins), audited."""
+    from followup.accounts import AccountError
+    from followup.db import unit_of_work
+    from followup.login_limits import unlock
+
+    rt = _runtime()
+    try:
+        with unit_of_work(rt.sessions) as s:
+            cleared = unlock(s, username, now=rt.clock.now(), actor=_actor())
+    except AccountError as exc:
+        _fail(str(exc))
+    click.echo(f"user {username} unlocked ({cleared} failed logins no longer count)")
 
 
 @main.group()

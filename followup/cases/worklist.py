@@ -51,6 +51,7 @@ from followup import audit
 from followup.accounts import user_store_codes
 from followup.cases.api_record import iso
 from followup.cases.staff_actions import OWN_CALL_REFUSED, actor_of, add_note, record_manual_call
+from followup.id_sets import among
 from followup.models import Advisor, ContactAttempt, Customer, FollowupCase, Store, User, Vehicle, Visit
 from followup.privacy import mask_phone
 from followup.rules.calendar import worklist_opening
@@ -257,7 +258,8 @@ def _previous(session: Session, case_ids: Sequence[int]) -> dict[int, list[Previ
     if not case_ids:
         return out
     for a in session.scalars(select(ContactAttempt).where(
-            ContactAttempt.case_id.in_(case_ids), ContactAttempt.channel == "call", ContactAttempt.status == "done")
+            among(session, ContactAttempt.case_id, case_ids), ContactAttempt.channel == "call",
+            ContactAttempt.status == "done")
             .order_by(ContactAttempt.id)):
         out[a.case_id].append(PreviousCall(a.number, a.outcome, a.ended_at))
     return out
@@ -277,7 +279,8 @@ def _calls(session: Session, settings: Settings, store: StoreSettings, rows: Seq
             service_type=visit.service_type, delivered_at=visit.delivered_at, due_at=a.due_at or now,
             deadline_at=case.deadline_at, at_risk=at_risk(case.deadline_at, now),
             claimed_by=a.held_by if held else None, claimed_until=a.held_until if held else None,
-            previous=tuple(previous[case.id]), questions=questions_for_case(session, case, settings),
+            # the rule of questions_for_case (R5), from the visit already loaded: no query per call
+            previous=tuple(previous[case.id]), questions=settings.survey.questions_for(visit.service_type),
         ))
     return out
 

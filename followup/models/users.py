@@ -61,10 +61,16 @@ class ApiToken(Base):
 
 
 class LoginFailure(Base):
-    """A failed login, kept to refuse a username after 10 failures in 15 minutes (CONTRACT §4b)."""
+    """A failed login, kept to refuse a username after 10 failures in 15 minutes (CONTRACT §4b)
+    and an address after too many failures for any username (:mod:`followup.login_limits`)."""
 
     __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_user_at", "username", "at"),)
+    __table_args__ = (Index("ix_login_failures_user_at", "username", "at"),
+                      Index("ix_login_failures_address_at", "address", "at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80))
     at: Mapped[datetime]
+    #: the client address the attempt came from, as limits count it (an IPv6 address: its /64)
+    address: Mapped[str | None] = mapped_column(String(64))
+    #: set by ``followup users unlock``: no longer counts toward the username's lock
+    cleared_at: Mapped[datetime | None]

@@ -103,7 +103,10 @@ def play_history(session: Session, rt: Runtime, case: FollowupCase, delivered: d
 
 
 def load_demo(session: Session, rt: Runtime) -> bool:
-    """Load demo visits and users into an empty database; False when it already has visits."""
+    """Load demo visits and users into an empty database; False when it already has visits.
+    Never in production (the demo logins have a published password)."""
+    if rt.settings.env == "production":
+        raise RuntimeError("demo data is refused in production")
     if session.scalar(select(func.count()).select_from(Visit)):
         return False
     now = rt.clock.now()

@@ -17,6 +17,8 @@ csrf = CSRFProtect()
 
 #: request bodies above this are refused with 413 (a DMS batch of ~2,000 visits fits)
 MAX_BODY = 2 * 1024 * 1024
+#: ``Strict-Transport-Security`` in production: a year, subdomains included
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 def blueprints() -> list[tuple[Blueprint, bool]]:
@@ -64,6 +66,7 @@ def create_app(*, runtime: Runtime | None = None, settings: Settings | None = No
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=rt.settings.env == "production",
+        PERMANENT_SESSION_LIFETIME=rt.settings.web.session_max,
         WTF_CSRF_TIME_LIMIT=None,
         TESTING=rt.settings.env == "test",
     )
@@ -76,6 +79,8 @@ def create_app(*, runtime: Runtime | None = None, settings: Settings | None = No
         if exempt:
             csrf.exempt(bp)
 
+    production = rt.settings.env == "production"
+
     @app.after_request
     def _security_headers(resp: Any) -> Any:
         resp.headers.setdefault(
@@ -86,6 +91,9 @@ def create_app(*, runtime: Runtime | None = None, settings: Settings | None = No
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
+        if production:
+            # production is served over https only (PUBLIC_BASE_URL): browsers never try plain http again
+            resp.headers.setdefault("Strict-Transport-Security", HSTS)
         return resp
 
     @app.errorhandler(HTTPException)

@@ -10,6 +10,8 @@ RUNTIME_MESSAGES = (
     # panel
     N_('Wrong username or password.'),
     N_('Too many failed logins: try again in 15 minutes.'),
+    N_('Too many failed logins from this address: try again in 15 minutes.'),  # login_limits (#19)
+    N_('The server is busy: try again in a moment.'),  # every password-check slot taken
     N_('Please log in.'),
     N_('English'),
     N_('中文'),

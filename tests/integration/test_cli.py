@@ -324,7 +324,9 @@ def test_users_add_is_audited_with_who_ran_it_and_never_the_password(ready: Cli)
     (row,) = audit_rows(ready)
     assert (row.actor, row.action) == ("cli:wang", "user.saved")  # R10: who and what
     assert row.at == datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # when, by the service's clock
-    assert row.detail == {"username": "manager1", "role": "manager", "stores": ["SZ01"]}
+    # a new user: no role or stores before
+    assert row.detail == {"username": "manager1", "role": "manager", "stores": ["SZ01"], "role_before": None,
+                          "stores_before": []}
     assert "a-good-pass-123" not in repr((row.actor, row.action, row.detail))
     ready("users", "add", "manager1", "--role", "manager", input="short\n", env=AS_WANG)  # refused: nothing saved
     assert len(audit_rows(ready)) == 1

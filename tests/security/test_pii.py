@@ -167,9 +167,13 @@ def test_no_statement_rewrites_the_audit_log_during_a_whole_flow(rt: Runtime, tm
         case, batch, complaint = world.cases["evil"], world.batches["SZ01"], world.complaints["evil"]
         token = csrf(staff, f"/cases/{case}")
         for path, data in [(f"/cases/{case}/reveal", {"which": "mobile"}), (f"/cases/{case}/note", {"text": "回访备注"}),
-                           (f"/complaints/{complaint}/acknowledge", {}), (f"/letters/{batch}/printed", {}),
+                           (f"/letters/{batch}/printed", {}),
                            (f"/letters/{batch}/mailed", {})]:
             assert staff.post(path, data={**data, "csrf_token": token}).status_code in (200, 302), path
+        # R7: only the assignee or someone above acknowledges (at level 1 a manager of the store)
+        manager = world.client("manager1")
+        assert manager.post(f"/complaints/{complaint}/acknowledge",
+                            data={"csrf_token": csrf(manager, f"/complaints/{complaint}")}).status_code in (200, 302)
         for kind in ("pdf", "csv", "labels"):
             assert staff.get(f"/letters/{batch}/{kind}").status_code == 200
         assert world.client("manager1").get("/reports/advisors.csv?store=SZ01&month=2026-11").status_code == 200

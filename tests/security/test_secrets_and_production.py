@@ -1,6 +1,7 @@
 """Secrets and full phone numbers never reach the logs; ``FOLLOWUP_ENV=production`` refuses to start
-with a missing or default secret key, SQLite with more than one web worker, the test clock or an
-``http://`` public URL, each with one line naming the key (settings, CLI and gunicorn)."""
+with a missing, default or short secret key, SQLite with more than one web worker, the test clock,
+an ``http://`` public URL, the sandbox (channel, SMS provider, demo customers) or ``followup dev``,
+each with one line naming the key (settings, CLI and gunicorn)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from followup.cli import main
 from followup.engine.tick import run_tick
 from followup.intake.importer import import_visits
 from followup.log_privacy import REDACTED, install, redact
-from followup.models import ContactAttempt, Customer
+from followup.models import ContactAttempt, Customer, User
 from followup.runtime import Runtime, build_runtime, sync_stores
 from followup.schema import upgrade
 from followup.settings import DEFAULT_SECRET_KEY, ConfigError, load_settings
@@ -38,7 +39,10 @@ ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = "s3cr3t-session-key-0123456789abcdef0123456789"
 WEBHOOK_SECRET = "whsec_" + "c2VjcmV0LXdlYmhvb2sta2V5LTAxMjM0NTY3ODk="
 GOOD_PRODUCTION = {"FOLLOWUP_ENV": "production", "FOLLOWUP_SECRET_KEY": SECRET_KEY,
-                   "PUBLIC_BASE_URL": "https://followup.example.cn", "DATABASE_URL": "sqlite:////tmp/followup-prod.db"}
+                   "PUBLIC_BASE_URL": "https://followup.example.cn", "DATABASE_URL": "sqlite:////tmp/followup-prod.db",
+                   # production contacts customers for real: Twilio (start-up never calls it)
+                   "FOLLOWUP_CHANNEL_MODE": "twilio", "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+                   "TWILIO_AUTH_TOKEN": "f0e1d2c3b4a5968778695a4b3c2d1e0f", "TWILIO_FROM_NUMBER": "+8675512345678"}
 
 
 # --- production refusals -------------------------------------------------------------------------
@@ -52,6 +56,15 @@ REFUSED = [
     ({"PUBLIC_BASE_URL": None}, "PUBLIC_BASE_URL"),  # the default is http://127.0.0.1:5000
     ({"WEB_CONCURRENCY": "2"}, "WEB_CONCURRENCY"),  # two gunicorn workers on one SQLite file
     ({"WEB_CONCURRENCY": "two"}, "WEB_CONCURRENCY"),
+    # #19 finding 3: a one-character key signs sessions anybody can forge
+    ({"FOLLOWUP_SECRET_KEY": "x"}, "FOLLOWUP_SECRET_KEY"),
+    ({"FOLLOWUP_SECRET_KEY": "k" * 31}, "FOLLOWUP_SECRET_KEY"),
+    # the sandbox: nobody is contacted, the simulator invents answers that count toward bonuses
+    ({"FOLLOWUP_CHANNEL_MODE": "sandbox"}, "FOLLOWUP_CHANNEL_MODE"),
+    ({"FOLLOWUP_CHANNEL_MODE": None, "TWILIO_ACCOUNT_SID": None}, "FOLLOWUP_CHANNEL_MODE"),  # sandbox by default
+    ({"FOLLOWUP_SMS_PROVIDER": "sandbox"}, "FOLLOWUP_SMS_PROVIDER"),
+    # demo customers answer real cases' surveys on their own
+    ({"FOLLOWUP_SANDBOX_CUSTOMERS": "demo"}, "FOLLOWUP_SANDBOX_CUSTOMERS"),
 ]
 
 
@@ -66,6 +79,7 @@ def test_a_good_production_configuration_loads() -> None:
     assert load_settings(production({"WEB_CONCURRENCY": "1"})).env == "production"  # SQLite, one worker: allowed
     pg = production({"WEB_CONCURRENCY": "4", "DATABASE_URL": "postgresql+psycopg://app@127.0.0.1/followup"})
     assert load_settings(pg).database_url.startswith("postgresql")
+    assert load_settings(production({"FOLLOWUP_SECRET_KEY": "k" * 32})).env == "production"  # 32: enough
 
 
 @pytest.mark.parametrize(("changes", "key"), REFUSED, ids=[f"{k}" for _, k in REFUSED])
@@ -88,17 +102,34 @@ def test_the_same_settings_are_fine_outside_production() -> None:
 
 @pytest.mark.parametrize(("changes", "key"), REFUSED, ids=[f"{k}" for _, k in REFUSED])
 def test_every_command_refuses_with_one_line_and_exit_2(changes: dict[str, str | None], key: str) -> None:
-    env: dict[str, str | None] = {k: None for k in ("FOLLOWUP_CONFIG", "FOLLOWUP_TEST_CLOCK", "WEB_CONCURRENCY")}
+    env: dict[str, str | None] = {k: None for k in ("FOLLOWUP_CONFIG", "FOLLOWUP_TEST_CLOCK", "WEB_CONCURRENCY",
+                                                    "FOLLOWUP_SMS_PROVIDER", "FOLLOWUP_SANDBOX_CUSTOMERS")}
     env.update(production(changes))
-    if "FOLLOWUP_SECRET_KEY" not in production(changes):
-        env["FOLLOWUP_SECRET_KEY"] = None
-    if "PUBLIC_BASE_URL" not in production(changes):
-        env["PUBLIC_BASE_URL"] = None
-    for args in (["db", "upgrade"], ["tick"], ["worker"], ["web"]):
+    for name in ("FOLLOWUP_SECRET_KEY", "PUBLIC_BASE_URL", *changes):
+        if name not in production(changes):
+            env[name] = None  # unset, whatever the machine's environment says
+    for args in (["db", "upgrade"], ["tick"], ["worker"], ["web"], ["dev"]):
         result = CliRunner().invoke(main, args, env=env)
         assert result.exit_code == 2, (args, result.output)
         assert result.stderr.startswith(f"followup: config error: {key}: ") and result.stderr.count("\n") == 1, args
         assert "Traceback" not in result.output and SECRET_KEY not in result.output
+
+
+def test_followup_dev_refuses_production_and_makes_no_demo_login(tmp_path: Path) -> None:
+    """``followup dev`` would make ``admin`` / ``followup-demo`` on an empty database and start the
+    demo customers: never in production, even with an otherwise good configuration."""
+    env = {**production({"DATABASE_URL": f"sqlite:///{tmp_path / 'prod.db'}"}), "FOLLOWUP_CONFIG": None,
+           "FOLLOWUP_TEST_CLOCK": None, "WEB_CONCURRENCY": None}
+    assert CliRunner().invoke(main, ["db", "upgrade"], env=env).exit_code == 0
+    result = CliRunner().invoke(main, ["dev", "--port", "1"], env=env)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("followup: config error: FOLLOWUP_ENV: ") and result.stderr.count("\n") == 1
+    rt = build_runtime(load_settings({k: v for k, v in env.items() if v is not None}))
+    try:
+        with rt.sessions() as s:
+            assert s.scalar(select(func.count()).select_from(User)) == 0
+    finally:
+        rt.dispose()
 
 
 def gunicorn(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -219,6 +219,11 @@ PRODUCTION = {
     "FOLLOWUP_ENV": "production",
     "FOLLOWUP_SECRET_KEY": "s" * 64,
     "PUBLIC_BASE_URL": "https://followup.example.com",
+    # production refuses the sandbox (#19): Twilio, whose credentials start-up never uses
+    "FOLLOWUP_CHANNEL_MODE": "twilio",
+    "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+    "TWILIO_AUTH_TOKEN": "t" * 32,
+    "TWILIO_FROM_NUMBER": "+8675512345678",
 }
 
 
@@ -235,6 +240,10 @@ def test_production_starts_when_set_up() -> None:
         ({"FOLLOWUP_TEST_CLOCK": "1"}, "FOLLOWUP_TEST_CLOCK"),
         ({"PUBLIC_BASE_URL": "http://followup.example.com"}, "PUBLIC_BASE_URL"),
         ({"PUBLIC_BASE_URL": ""}, "PUBLIC_BASE_URL"),
+        ({"FOLLOWUP_SECRET_KEY": "s" * 31}, "FOLLOWUP_SECRET_KEY"),
+        ({"FOLLOWUP_CHANNEL_MODE": "sandbox"}, "FOLLOWUP_CHANNEL_MODE"),
+        ({"FOLLOWUP_SMS_PROVIDER": "sandbox"}, "FOLLOWUP_SMS_PROVIDER"),
+        ({"FOLLOWUP_SANDBOX_CUSTOMERS": "demo"}, "FOLLOWUP_SANDBOX_CUSTOMERS"),
     ],
 )
 def test_production_refuses(change: dict[str, str], key: str) -> None:

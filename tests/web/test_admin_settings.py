@@ -80,7 +80,8 @@ def test_an_administrator_adds_an_advisor_user_who_can_log_in(rt: Runtime, clien
         assert s.scalars(select(Advisor).where(Advisor.code == "SA07")).one().user_id == user.id
         saved = s.scalars(select(AuditEntry).where(AuditEntry.action == "user.saved",
                                                    AuditEntry.actor == "user:admin1")).one()
-        assert saved.detail == {"username": "sa07", "role": "advisor", "stores": ["SZ01"]}
+        assert saved.detail == {"username": "sa07", "role": "advisor", "stores": ["SZ01"],
+                                "role_before": None, "stores_before": []}  # a new user: nothing before
     other = create_app(runtime=rt).test_client()
     resp = other.post("/login", data={"username": "sa07", "password": "another-pass-77", "csrf_token": csrf(other)})
     assert resp.status_code == 302

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +20,7 @@ from zoneinfo import ZoneInfo
 from factories import log_in, make_user
 from fakes.worker_ticks import run_due_until
 from sqlalchemy import func, select
-from webhook_world import LocalReceiver, StreamReader, receiver, with_settings
+from webhook_world import LocalReceiver, receiver, with_settings
 from werkzeug.serving import make_server
 
 from followup.accounts import add_user
@@ -155,7 +154,8 @@ def test_every_event_type_is_produced_by_its_flow_and_reaches_every_receiver(rt:
 
         def resolve_complaint() -> None:
             with live.sessions() as s:
-                manager = add_user(s, "mgr1", "a-good-pass-123", "manager", ["SZ01"], now=live.clock.now())
+                # R7: only the assignee or someone above resolves; the store's general manager is above every level
+                manager = add_user(s, "gm", "a-good-pass-123", "manager", ["SZ01"], now=live.clock.now())
                 complaint = s.scalar(select(Complaint).where(Complaint.case_id == bad))
                 assert complaint is not None
                 resolve(s, complaint, manager, cause="漆面划伤", fix="免费重新喷漆", settings=live.settings,
@@ -211,7 +211,8 @@ def test_every_event_type_is_produced_by_its_flow_and_reaches_every_receiver(rt:
     assert panel_got == emitted
 
 
-def test_the_live_stream_shows_an_event_within_a_second_of_the_tick_that_produced_it(rt: Runtime) -> None:
+def test_the_activity_list_has_an_event_as_soon_as_the_tick_that_produced_it_ends(rt: Runtime) -> None:
+    """The page asks ``/events/recent`` every 3 seconds: the event is there on the first ask after the tick."""
     rt.clock.set(T0 + timedelta(hours=2))  # type: ignore[attr-defined]
     channel = SandboxChannel(silent)
     with receiver() as dms, live_panel(rt, dms) as (live, app):
@@ -221,16 +222,10 @@ def test_the_live_stream_shows_an_event_within_a_second_of_the_tick_that_produce
         make_user(live, "staff1")
         client = app.test_client()
         log_in(client, "staff1")
-        with live.sessions() as s:
-            start = s.scalar(select(func.max(ReceivedEvent.id)))
-        reader = StreamReader(client.get("/events/stream", buffered=False, headers={"Last-Event-ID": str(start)}))
-        time.sleep(0.3)
+        before = client.get("/events/recent").get_json()
         live.clock.set(T0 + timedelta(days=1))  # type: ignore[attr-defined]  # 10:30 the next day: the first call
-        started = time.monotonic()
         counts = run_tick(live, channel)  # the first call: no answer
-        ended = time.monotonic()
-        arrived, item = reader.next(timeout=5)
-        reader.close()
+        after = client.get(f"/events/recent?last_id={before['last_id']}").get_json()
     assert counts["dispatched"] == 1 and counts["webhooks_sent"] >= 2  # the panel and the DMS
-    assert item["text"] == "通话结束 · SZ01 RO-LIVE · 无人接听"
-    assert arrived - ended < 1.0, f"shown {arrived - ended:.2f} s after the tick (the tick took {ended - started:.2f} s)"
+    assert "通话结束 · SZ01 RO-LIVE · 无人接听" in [e["text"] for e in after["events"]]
+    assert after["poll_seconds"] == 3

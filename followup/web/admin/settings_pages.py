@@ -24,6 +24,7 @@ from followup.web.admin.actions import done, panel_actor, refused
 from followup.web.auth import role_required
 from followup.web.context import db_session, runtime
 from followup.web.i18n import current_language
+from followup.web.no_store import no_store
 
 bp = Blueprint("settings", __name__, template_folder="../templates")
 
@@ -107,15 +108,16 @@ def users() -> Any:
 def add_user() -> Any:
     s, now = db_session(), runtime().clock.now()
     form = request.form
-    username, role, store = form.get("username", "").strip(), form.get("role", ""), form.get("store", "")
+    username, role = form.get("username", "").strip(), form.get("role", "")
+    # the ticked stores, exactly: a store not ticked is taken away (an administrator sees every store)
+    stores = list(dict.fromkeys(code for code in form.getlist("store") if code)) if role != "admin" else []
     advisor_code = form.get("advisor_code", "").strip()
     try:
-        if role != "admin" and not store:
+        if role != "admin" and not stores:
             raise accounts.AccountError("choose the user's store")
-        user = accounts.add_user(s, username, form.get("password", ""), role, [store] if store else [], now=now,
-                                 actor=panel_actor())
-        if role == "advisor" and advisor_code and store:
-            accounts.link_advisor(s, user, store, advisor_code)
+        user = accounts.add_user(s, username, form.get("password", ""), role, stores, now=now, actor=panel_actor())
+        if role == "advisor" and advisor_code:
+            accounts.link_advisor(s, user, stores[0], advisor_code)
     except accounts.AccountError as exc:
         return refused(exc, "settings.users")
     return done("The user is saved.", "settings.users")
@@ -154,6 +156,7 @@ def tokens() -> Any:
 
 @bp.post("/settings/tokens")
 @role_required("admin")
+@no_store  # the new token is shown on this response only
 def create_token() -> Any:
     s, now, form = db_session(), runtime().clock.now(), request.form
     name = form.get("name", "")

@@ -6,11 +6,13 @@ from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 
-from followup.accounts import authenticate, end_sessions, login_locked
+from followup.accounts import end_sessions
 from followup.advisor_calls.worklist import open_dc_calls
 from followup.cases import monitor
+from followup.login_limits import attempt_login
 from followup.web.admin.worklist import worklist_is_home
-from followup.web.auth import current_user, login_required, viewer
+from followup.web.auth import current_user, login_required, start_session, viewer
+from followup.web.client_address import client_address, limit_key
 from followup.web.context import db_session, runtime
 
 bp = Blueprint("admin", __name__, template_folder="../templates")
@@ -27,6 +29,15 @@ def _local_target(target: str) -> str:
     return "/"
 
 
+#: why a login was refused (:class:`followup.login_limits.LoginAttempt`): the message and the status
+REFUSALS = {
+    "wrong": ("Wrong username or password.", 401),
+    "locked": ("Too many failed logins: try again in 15 minutes.", 429),
+    "address": ("Too many failed logins from this address: try again in 15 minutes.", 429),
+    "busy": ("The server is busy: try again in a moment.", 503),
+}
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     error = None
@@ -40,21 +51,16 @@ def login() -> Any:
             # no such user can exist (NUL, control characters, too long): wrong, and nothing to
             # look up (PostgreSQL refuses NUL in a query)
             error, status = "Wrong username or password.", 401
-        elif login_locked(s, username, now=now):
-            error, status = "Too many failed logins: try again in 15 minutes.", 429
         else:
-            user = authenticate(s, username, password, now=now)
+            address = limit_key(client_address(request, rt.settings.trusted_proxies))
+            attempt = attempt_login(s, username, password, address=address, now=now)
             s.commit()
-            if user is not None:
-                lang = session.get("lang")
-                session.clear()  # a new session on login: no fixation
-                session["uid"] = user.id
-                session["sv"] = user.session_version or 0
-                if lang:
-                    session["lang"] = lang
+            if attempt.user is not None:
+                start_session(attempt.user)
                 return redirect(_local_target(request.args.get("next", "")))
-            error, status = "Wrong username or password.", 401
-    return render_template("admin/login.html", error=error), status
+            error, status = REFUSALS[attempt.refused or "wrong"]
+    headers = {"Retry-After": "1"} if status == 503 else {}
+    return render_template("admin/login.html", error=error), status, headers
 
 
 @bp.post("/logout")

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, g, render_template, request
 from followup.web.admin.actions import done, refused
 from followup.web.auth import role_required
 from followup.web.context import db_session, runtime
+from followup.web.no_store import no_store
 from followup.webhooks import admin as service
 
 bp = Blueprint("admin_webhooks", __name__, url_prefix="/webhooks/subscribers", template_folder="../templates")
@@ -34,6 +35,7 @@ def index() -> Any:
 
 @bp.post("")
 @role_required("admin")
+@no_store  # the new secret is shown on this response only
 def add() -> Any:
     s = db_session()
     try:
@@ -47,6 +49,7 @@ def add() -> Any:
 
 @bp.post("/<int:sub_id>/<action>")
 @role_required("admin")
+@no_store  # rotate shows the new secret
 def act(sub_id: int, action: str) -> Any:
     s, now, actor = db_session(), runtime().clock.now(), g.user.username
     sub = _subscriber(sub_id)

@@ -1,34 +1,36 @@
-"""``POST /webhooks/events`` (the panel's receiver) and ``GET /events/stream`` (the live activity stream)."""
+"""``POST /webhooks/events`` (the panel's receiver) and the dashboard's activity list.
+
+The activity is asked for, never streamed: ``GET /events/recent?last_id=N`` answers at once with
+the events after ``N`` the user may see (JSON), and the page asks again every ``POLL_SECONDS``.
+A held connection would cost a gunicorn thread for as long as it stays open (a few dozen tabs
+starved the Twilio webhooks); an ask costs a few milliseconds. ``GET /events/stream`` stays for
+``EventSource`` clients: the same events as server-sent events, then the answer ends and the
+browser asks again after ``retry`` with ``Last-Event-ID``.
+"""
 
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, g, jsonify, request
 
-from followup.clock import monotonic, wall_clock
+from followup.clock import wall_clock
 from followup.settings import DEFAULT_TIMEZONE
-from followup.web.auth import login_required
+from followup.web.auth import background_login_required, viewer
 from followup.web.context import db_session, runtime
 from followup.web.i18n import current_language
 from followup.web.webhooks.activity import item
+from followup.web.webhooks.asks_in_flight import ASKS, TooManyAsks
 from followup.webhooks import inbox
+from followup.webhooks.activity_feed import ActivityPage, activity_after
 from followup.webhooks.signing import WebhookVerificationError, verify
 
 bp = Blueprint("webhooks", __name__)
 
-#: how often the stream looks for new events
-POLL_SECONDS = 0.5
-#: a stream ends after this long and the browser reconnects (with Last-Event-ID): no worker is held forever
-STREAM_SECONDS = 300.0
-#: a comment line this often keeps proxies from closing an idle stream
-KEEPALIVE_SECONDS = 15.0
-#: events a new stream shows first
-BACKLOG = 20
+#: how often the page asks for new activity
+POLL_SECONDS = 3
 
 
 @bp.post("/webhooks/events")
@@ -47,37 +49,52 @@ def receive() -> Any:
 
 def _last_event_id() -> int | None:
     raw = request.headers.get("Last-Event-ID") or request.args.get("last_id")
-    return int(raw) if raw and raw.isdigit() else None
+    return int(raw) if raw and raw.isdigit() and len(raw) < 19 else None
+
+
+def _activity() -> tuple[ActivityPage, list[dict[str, Any]]] | None:
+    """The user's activity after the asked id, as list items; None when the user has too many asks in flight."""
+    lang, stores = current_language(), g.stores
+    tz = runtime().settings.stores[stores[0]].timezone if stores else ZoneInfo(DEFAULT_TIMEZONE)
+    try:
+        with ASKS.ask(g.user.id):
+            page = activity_after(db_session(), viewer(), _last_event_id())
+    except TooManyAsks:
+        return None
+    return page, [{"id": row.id, **item(row, lang, tz)} for row in page.events]
+
+
+def _too_many() -> Response:
+    resp = jsonify({"error": "Too Many Requests", "message": "too many activity requests at once"})
+    resp.status_code, resp.headers["Retry-After"] = 429, str(POLL_SECONDS)
+    return resp
+
+
+@bp.get("/events/recent")
+@background_login_required
+def recent() -> Any:
+    """The activity after ``?last_id=`` (the last ones on a new page), newest last, and the id to ask after next."""
+    shown = _activity()
+    if shown is None:
+        return _too_many()
+    page, items = shown
+    resp = jsonify({"last_id": page.last_id, "events": items, "poll_seconds": POLL_SECONDS})
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 @bp.get("/events/stream")
-@login_required
-def stream() -> Response:
-    """Server-sent events: each event the receiver accepts, as a readable line, for the user's stores."""
-    rt, lang, stores = runtime(), current_language(), set(g.stores)
-    tz = rt.settings.stores[g.stores[0]].timezone if g.stores else ZoneInfo(DEFAULT_TIMEZONE)
-    last = _last_event_id()
-    if last is None:
-        last = inbox.start_after(db_session(), BACKLOG)
-    db_session().close()  # the generator uses its own short sessions
-
-    def events(last: int) -> Iterator[str]:
-        yield f"retry: 3000\n: from {last}\n\n"
-        end, quiet_since = monotonic() + STREAM_SECONDS, monotonic()
-        while monotonic() < end:
-            with rt.sessions() as s:
-                rows = inbox.received_after(s, last)
-            for row in rows:
-                last = row.id
-                code = (row.data or {}).get("store_code")
-                if code is None or code in stores:
-                    quiet_since = monotonic()
-                    yield f"id: {row.id}\nevent: activity\ndata: {json.dumps(item(row, lang, tz), ensure_ascii=False)}\n\n"
-            if not rows:
-                if monotonic() - quiet_since > KEEPALIVE_SECONDS:
-                    quiet_since = monotonic()
-                    yield ": keep-alive\n\n"
-                time.sleep(POLL_SECONDS)
-
-    return Response(events(last), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+@background_login_required
+def stream() -> Any:
+    """The same as server-sent events (``Last-Event-ID``), then the answer ends: ``EventSource`` asks
+    again after ``retry``. Nothing is held open."""
+    shown = _activity()
+    if shown is None:
+        return _too_many()
+    page, items = shown
+    blocks = [f"retry: {POLL_SECONDS * 1000}\n\n"]
+    blocks += [f"id: {i['id']}\nevent: activity\ndata: {json.dumps(i, ensure_ascii=False)}\n\n" for i in items]
+    if not items or items[-1]["id"] != page.last_id:
+        blocks.append(f"id: {page.last_id}\n\n")  # moves Last-Event-ID past events this user may not see
+    return Response("".join(blocks), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
