@@ -16,6 +16,7 @@ bases, so that mypy checks their signatures.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -35,6 +36,9 @@ class Contact:
     language: str  # zh | en
     store_code: str
     body: str | None = None  # the SMS text, already rendered with signature and opt-out hint
+    #: what the SMS text was rendered from (customer_name, visit_date, question, hint, store_name …):
+    #: a template provider (Alibaba Cloud SMS) sends these as its approved template's variables
+    variables: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

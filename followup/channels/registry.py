@@ -80,8 +80,47 @@ class TwilioChannels(Paced, Routed, Reconcilable):
         return self.sms.lookup(contact, since) if route is self.sms else None
 
 
+class AliyunSmsChannels(Paced, Routed, Reconcilable):
+    """``FOLLOWUP_SMS_PROVIDER=aliyun``: SMS go to Alibaba Cloud SMS, calls and letters stay with the
+    channel of the channel mode (the IVR or the sandbox; a staff store's calls are on the worklist).
+
+    Pacing and reconciliation are those of the calls' channel; an SMS is admitted at once, and after
+    a crash its row is planned again (Alibaba Cloud's QuerySendDetails is not asked yet).
+    """
+
+    name = "aliyun"
+
+    def __init__(self, settings: Settings, calls: Channel) -> None:
+        from followup.channels.aliyun_sms import AliyunSms
+
+        self.calls = calls
+        self.sms = AliyunSms(settings)
+
+    def route(self, contact: Contact) -> Channel:
+        if contact.channel == "sms":
+            return self.sms
+        return self.calls.route(contact) if isinstance(self.calls, Routed) else self.calls
+
+    def admit(self, contact: Contact, engine: Engine | Connection, budget: float) -> tuple[bool, float]:
+        if contact.channel != "sms" and isinstance(self.calls, Paced):
+            return self.calls.admit(contact, engine, budget)
+        return True, 0.0
+
+    def send(self, contact: Contact, now: datetime) -> Sent:
+        return self.route(contact).send(contact, now)
+
+    def lookup(self, contact: Contact, since: datetime) -> Sent | None:
+        if contact.channel != "sms" and isinstance(self.calls, Reconcilable):
+            return self.calls.lookup(contact, since)
+        return None
+
+
 def build_channel(settings: Settings, *, demo: bool = False) -> Channel:
-    """The channel for this process: sandbox (demo customers when ``demo``) or Twilio."""
+    """The channel for this process: sandbox (demo customers when ``demo``) or Twilio, with the SMS
+    sent by Alibaba Cloud when ``FOLLOWUP_SMS_PROVIDER=aliyun``."""
+    calls: Channel
     if settings.channel_mode == "sandbox":
-        return SandboxChannel(DemoCustomers() if demo else silent)
-    return TwilioChannels(settings)
+        calls = SandboxChannel(DemoCustomers() if demo else silent)
+    else:
+        calls = TwilioChannels(settings)
+    return AliyunSmsChannels(settings, calls) if settings.sms_provider == "aliyun" else calls
