@@ -47,8 +47,11 @@ __all__ = [
     "in_call_window",
     "in_sms_hours",
     "next_call_moment",
+    "next_call_opening",
     "next_moment_in",
+    "next_opening_after",
     "next_sms_moment",
+    "next_sms_opening",
     "intersect_windows",
     "worklist_opening",
 ]
@@ -118,6 +121,24 @@ def next_moment_in(at: datetime, windows: Sequence[Window], tz: ZoneInfo, day_op
     raise ValueError(f"no open window within {SEARCH_DAYS} days of {at.isoformat()}")
 
 
+def next_opening_after(at: datetime, windows: Sequence[Window], tz: ZoneInfo, day_open: DayOpen) -> datetime:
+    """The next window opening after the window ``at`` lies in has closed (R3: a provider outage
+    that lasted its hour waits for the next window, not the next minute of this one); when ``at``
+    lies in no window, the next opening after ``at``."""
+    _require_aware(at)
+    if not _inside(at, windows, tz, day_open):
+        return next_moment_in(at, windows, tz, day_open)
+    local = at.astimezone(tz)
+    clock = local.time()
+    window = next(w for w in windows if _contains(w, clock))
+    if window.end == time.max:
+        end = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=tz)
+    else:
+        end = datetime.combine(local.date(), window.end, tzinfo=tz)
+    # windows that touch (12:00-14:00 after 09:00-12:00) open where the last one closed
+    return next_moment_in(max(end, at), windows, tz, day_open)
+
+
 @lru_cache(maxsize=64)
 def intersect_windows(a: tuple[Window, ...], b: tuple[Window, ...]) -> tuple[Window, ...]:
     """The parts of the day inside a window of ``a`` and a window of ``b``, in order:
@@ -147,6 +168,11 @@ def next_call_moment(at: datetime, policy: ContactPolicy, tz: ZoneInfo) -> datet
     return next_moment_in(at, call_windows(policy), tz, _open_days(policy))
 
 
+def next_call_opening(at: datetime, policy: ContactPolicy, tz: ZoneInfo) -> datetime:
+    """The next calling-window opening after the window ``at`` lies in has closed (R3), in UTC."""
+    return next_opening_after(at, call_windows(policy), tz, _open_days(policy))
+
+
 def worklist_opening(at: datetime, policy: ContactPolicy, tz: ZoneInfo) -> datetime | None:
     """None while calls may be made at ``at`` (the worklist is open); else when it opens next (R2:
     staff hours within the calling windows, on a day that is not closed)."""
@@ -165,6 +191,11 @@ def next_sms_moment(at: datetime, policy: ContactPolicy, tz: ZoneInfo, *, survey
     """The first instant at or after ``at`` inside SMS hours (default 08:00-21:00), in UTC; for a
     survey SMS also on a day that is not closed (R2)."""
     return next_moment_in(at, (policy.sms_hours,), tz, _open_days(policy) if survey else _every_day)
+
+
+def next_sms_opening(at: datetime, policy: ContactPolicy, tz: ZoneInfo, *, survey: bool = True) -> datetime:
+    """The next opening of SMS hours after the hours ``at`` lies in have closed (R3), in UTC."""
+    return next_opening_after(at, (policy.sms_hours,), tz, _open_days(policy) if survey else _every_day)
 
 
 def case_deadline(delivered_at: datetime, policy: ContactPolicy, tz: ZoneInfo) -> datetime:

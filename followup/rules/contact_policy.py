@@ -62,6 +62,9 @@ class AttemptFacts:
     callback_at: datetime | None = None  # the time the customer asked to be called back
     #: moved to a later window because no tick came while it was due (an outage): the system's delay (R8)
     missed_window: bool = False
+    #: kept from going out by a provider outage of an hour or more (R3): planned again at the next
+    #: window opening, or cancelled when that was past the deadline (the fallback then starts)
+    outage: bool = False
     #: a call on the staff worklist cancelled unmade when the deadline passed: staff time ran out (R8)
     not_made: bool = False
 
@@ -248,6 +251,9 @@ def plan_next_contact(
     contacts = fallback_contacts(history)
     if contacts:
         return planner.fallback_step(contacts)
+    if any(a.outage and a.status == "cancelled" and a.channel == "call" for a in history):
+        # R3: the provider's outage outlasted the deadline: the fallback, now (R8 system_delay)
+        return planner.start_fallback("system_delay", now)
     if any(a.not_made for a in history):
         # R3/R8: the worklist's call was not made before the deadline (no staff time): the fallback, now
         return planner.start_fallback("staff_capacity", case.deadline_at)

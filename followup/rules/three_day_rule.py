@@ -12,8 +12,8 @@ started. Once the deadline has passed without that, it is **breached**, with one
   made only after it): there was not enough staff time;
 * ``system_delay``: a contact due before the deadline was not dispatched in time (not started by
   the deadline, or started more than ``transient_give_up`` after it was due; or it fell due while
-  no tick came — an outage — and was moved to a window after the deadline), or nothing was
-  planned at all;
+  no tick came — an outage — and was moved to a window after the deadline; or a provider outage
+  of an hour or more kept a contact from going out, R3), or nothing was planned at all;
 * ``insufficient_window``: otherwise, when the plan ran out of time: a call or the fallback was
   planned at or after the deadline because the calling windows could not hold every attempt.
 
@@ -37,6 +37,11 @@ from followup.rules.values import ContactPolicy
 #: ``ContactAttempt.reason`` of a row the dispatcher moved to a later window because no tick came
 #: while it was due (the worker was down or behind); its ``due_at`` is then the new, later time
 MISSED_WINDOW = "missed_window"
+
+#: ``ContactAttempt.reason`` of a row a provider outage kept from going out (R3): after an hour of
+#: provider errors it is planned again at the next window opening (still not an attempt), or, when
+#: that opening is past the deadline of a case whose rule is not met, cancelled (the fallback starts)
+PROVIDER_OUTAGE = "provider_outage"
 
 #: ``ContactAttempt.reason`` of a worklist call cancelled unmade when its case's deadline passed
 STAFF_CAPACITY = "staff_capacity"
@@ -118,6 +123,8 @@ def breach_reason(case: CaseFacts, history: Sequence[AttemptFacts], policy: Cont
     contacts = [
         a for a in history if a.status != "cancelled" and (a.channel == "call" or a.kind in FALLBACK_KINDS)
     ]
+    if any(a.outage for a in history):
+        return "system_delay"  # a provider outage outlasted its hour of retries (R3): our delay
     staff = policy.calls_by == "staff"
     if staff and any(_not_made_by_staff(a, deadline) for a in history):
         return "staff_capacity"
