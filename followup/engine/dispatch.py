@@ -85,20 +85,23 @@ def claim(sessions: sessionmaker[Session], now: datetime, worker: str, limit: in
 
 
 def _sms_body(store: StoreSettings, kind: str, customer: Customer, visit: Visit, settings: Settings, code: str,
-              question: dict[str, str] | None = None) -> str:
+              question: dict[str, str] | None = None) -> tuple[str, dict[str, str]]:
+    """The SMS text (signature and opt-out hint included) and the variables it was rendered from
+    (a template provider such as Alibaba Cloud sends those instead of the text, CONTRACT §10)."""
     lang = customer.language
     local = visit.delivered_at.astimezone(store.timezone)
     # R7's kinds: a re-survey's reminder re-asks like a reminder; "progress" tells the complaint's progress
     name = {"reminder": "sms_reminder.txt.j2", "resurvey": "sms_resurvey.txt.j2",
             "re_remind": "sms_reminder.txt.j2", "progress": "sms_progress.txt.j2"}.get(kind, "sms_survey.txt.j2")
-    body = render(
-        name, lang, customer_name=customer.name, store_phone=store.phone,
-        visit_date=f"{local.month}月{local.day}日" if lang == "zh" else f"{local:%d %b}",
-        service_label=SERVICE_LABEL.get(visit.service_type, "维修") if lang == "zh" else visit.service_type,
-        survey_url=f"{settings.public_base_url}/s/{code}",
+    variables = {
+        "customer_name": customer.name, "store_phone": store.phone,
+        "store_name": store.name if lang == "zh" else store.name_en,
+        "visit_date": f"{local.month}月{local.day}日" if lang == "zh" else f"{local:%d %b}",
+        "service_label": SERVICE_LABEL.get(visit.service_type, "维修") if lang == "zh" else visit.service_type,
+        "survey_url": f"{settings.public_base_url}/s/{code}",
         **(question or {}),
-    )
-    return sms_text(store.sms_signature, body, lang)
+    }
+    return sms_text(store.sms_signature, render(name, lang, **variables), lang), variables
 
 
 def _still_in_window(a: ContactAttempt, store: StoreSettings, now: datetime) -> datetime | None:
@@ -185,8 +188,9 @@ def _dispatch_claimed(session: Session, a: ContactAttempt, parts: CaseParts, cha
     if a.channel == "sms" and a.kind in SURVEY_SMS_KINDS:
         question = sms_survey.question_to_send(session, case, a.kind, settings)  # the first SMS asks it (R5)
     q_ctx = sms_survey.question_context(question, customer.language) if question else None
-    body = _sms_body(store, a.kind, customer, visit, settings, case.reply_code, q_ctx) if a.channel == "sms" else None
-    contact = Contact(a.id, case.id, a.channel, a.kind, a.destination, customer.language, code, body)
+    body, variables = (_sms_body(store, a.kind, customer, visit, settings, case.reply_code, q_ctx)
+                       if a.channel == "sms" else (None, {}))
+    contact = Contact(a.id, case.id, a.channel, a.kind, a.destination, customer.language, code, body, variables)
     ref = {"store_code": code, "ro_number": visit.ro_number}
     if isinstance(channel, Paced):  # calls/SMS per second (CONTRACT §5)
         ok, paced_for = channel.admit(contact, session.get_bind(), PACING_BUDGET - counts.pacing_waited)
