@@ -34,6 +34,8 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "instance" / "e2e-screenshots"
+#: the README's screenshots, retaken by every run so that they show the panel as it is
+DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 #: 14:00 in Shanghai on a Friday: inside the afternoon calling window
 NOW = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 DESKTOP = {"width": 1366, "height": 768}
@@ -93,13 +95,15 @@ def drawn_fonts(page: Any, selector: str) -> set[str]:
     return {f["familyName"] for f in fonts if f["glyphCount"] > 0}
 
 
-def shot(page: Any, name: str, selector: str = "h1") -> None:
+def shot(page: Any, name: str, selector: str = "h1", *, docs: str | None = None) -> None:
     fonts = drawn_fonts(page, selector)
     assert any("Noto Sans CJK" in f for f in fonts), f"{name}: {selector} drawn with {fonts}, not Noto Sans CJK"
     family = page.eval_on_selector("body", "el => getComputedStyle(el).fontFamily")
     assert family.startswith('"Noto Sans CJK SC"'), family
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    if docs:  # the viewport only: the first screen a reader of the README sees
+        page.screenshot(path=str(DOCS_SHOTS / f"{docs}.png"))
 
 
 def log_in(page: Any, base: str, username: str) -> None:
@@ -121,7 +125,7 @@ def test_staff_call_shows_in_the_managers_report_and_export_and_the_simulator_an
     assert page.inner_text("h1") == "回访监控"
     breached = page.locator("a[href*='rule=breached']").first
     assert int(breached.inner_text().split()[0]) >= 2
-    shot(page, "01-monitor")
+    shot(page, "01-monitor", docs="monitor")
     page.goto(f"{base}/cases?q=E2E-CALL")
     page.click("text=E2E-CALL")
     assert "欧阳明" in page.inner_text("main") and "超时" in page.inner_text("main")
@@ -148,7 +152,7 @@ def test_staff_call_shows_in_the_managers_report_and_export_and_the_simulator_an
     page.goto(f"{base}/reports?store=SZ01&month=2026-11")
     row = page.locator("tr", has_text="SA09")
     assert "92" in row.inner_text() and "测试顾问" in row.inner_text()
-    shot(page, "03-report")
+    shot(page, "03-report", docs="report")
     with page.expect_download() as info:
         page.click("a[href*='xlsx']")
     saved = tmp_path / "advisors.xlsx"

@@ -1,6 +1,6 @@
 """Bad visit files (issue #10): a clear answer each time, nothing lost, nothing garbled.
 
-Already covered elsewhere (named in the README's "Bad input" table): empty file, header only,
+Already covered elsewhere (named in the "Bad input" table of docs/reliability-and-security.md): empty file, header only,
 wrong delimiter, Excel date serials, formulas, 5,000-character fields, NUL bytes, a delivery
 time with no year. Here: duplicate RO numbers with different data in one file, mixed encodings
 in one file, and a 100 MB file.

@@ -56,7 +56,7 @@ def test_the_scan_finds_strings_of_templates_and_python() -> None:
 def test_every_message_used_has_a_chinese_text(po) -> None:  # type: ignore[no-untyped-def]
     texts = {m.id: m.string for m in po if m.id}
     missing = {msg: sorted(files) for msg, files in used_messages().items() if not texts.get(msg)}
-    assert missing == {}, "add these to messages.po (see README: how to add a string): " + repr(missing)
+    assert missing == {}, "add these to messages.po (see docs/admin-panel.md, Languages: how to add a string): " + repr(missing)
 
 
 def test_no_fuzzy_or_obsolete_entries(po) -> None:  # type: ignore[no-untyped-def]
