@@ -71,12 +71,16 @@ class Health:
 
 
 def _moving() -> ColumnElement[bool]:
-    """A contact row that is the case's next step: planned with a due time, or in flight."""
-    return exists().where(
+    """A contact row that is the case's next step: planned with a due time, or in flight.
+
+    Looked up case by case through ``ix_attempts_case`` (a few rows each). ``OFFSET 0`` keeps
+    PostgreSQL from turning ``NOT EXISTS`` into an anti-join, which reads the whole attempts table
+    (no index serves ``in_progress``): measured on 1M cases and 3M attempts, 1.4 s that way."""
+    return (select(ContactAttempt.id).where(
         ContactAttempt.case_id == FollowupCase.id,
         or_(ContactAttempt.status.in_(IN_FLIGHT),
             and_(ContactAttempt.status == "planned", ContactAttempt.due_at.is_not(None))),
-    )
+    ).offset(0).exists())
 
 
 def _store_ids(session: Session, store_codes: Sequence[str] | None) -> dict[int, str]:
