@@ -27,6 +27,7 @@ from followup.cases.case_list import (
     store_rows,
     visible,
 )
+from followup.cases.next_step import count_without_next_step
 from followup.models import ContactAttempt, FollowupCase, Store
 from followup.rules.calendar import call_windows, closed_day
 from followup.rules.three_day_rule import REACHING_CALL_OUTCOMES
@@ -65,6 +66,8 @@ class Monitor:
     compliance_today: Rate
     compliance_month: Rate
     funnel: list[Number]
+    #: RULES R3: open cases with no next step (a defect; 0 when all is well)
+    no_next_step: int = 0
 
 
 def _rate(session: Session, viewer_cond: object, days: list[StoreDay]) -> Rate:
@@ -111,6 +114,7 @@ def monitor(session: Session, viewer: Viewer, now: datetime) -> Monitor:
             Number(step, n, replace(this_month, funnel=step).query_args())
             for step, n in count_funnel(session, viewer, this_month, now).items()
         ],
+        no_next_step=count_without_next_step(session, cond),
     )
 
 

@@ -1,14 +1,16 @@
 """RULES R3 "an open case always has a next step" as a database check: ``followup.cases.next_step``,
-the ``followup doctor`` command (CONTRACT §3: exit 0 none, 1 some, listed), and the worker's daily duty."""
+the ``followup doctor`` command (CONTRACT §3: exit 0 none, 1 some, listed), the worker's daily duty
+and the monitor's count."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from factories import NOW, add_visit, visit_row
+from factories import NOW, add_visit, logged_in_client, make_user, visit_row
 from sqlalchemy import select, update
 
 from followup.cases.next_step import cases_without_next_step, check
@@ -115,6 +117,19 @@ def test_the_worker_runs_the_doctor_once_a_day(rt: Runtime) -> None:
     job = scheduler.get_job("doctor")
     assert job is not None and job.trigger.interval == timedelta(days=1)
     assert scheduler.get_job("dispatch").trigger.interval < timedelta(minutes=5)  # type: ignore[union-attr]
+
+
+def test_the_monitor_shows_the_count(rt: Runtime) -> None:
+    make_user(rt, "staff1")
+    client = logged_in_client(rt, "staff1")
+    lost = add_visit(rt, visit_row("RO-LOST"), at=NOW, plan=True)
+    html = client.get("/").get_data(as_text=True)
+    assert re.search(r'id="no-next-step">0<', html) and "无下一步的案件" in html
+    strand(rt, lost)
+    html = client.get("/").get_data(as_text=True)
+    assert re.search(r'id="no-next-step">1<', html) and "followup doctor" in html
+    en = client.get("/?lang=en").get_data(as_text=True)
+    assert "Cases without a next step" in en and "无下一步的案件" not in en
 
 
 # --- the command ----------------------------------------------------------------------------------
