@@ -200,17 +200,22 @@ class _Planner:
             return self.start_fallback("do_not_call", now)
         if not (case.has_mobile or case.has_landline):
             return self.start_fallback("no_phone", now)
+        # R3: an invalid number is marked bad by the engine; the calls go on to the customer's other
+        # phone and end at once only when none is left (a customer has two: at most two such calls)
         invalid = [c for c in calls if c.outcome == "invalid_number"]
-        if invalid:
-            return self.start_fallback("invalid_number", _finished(invalid[0], now))
+        if len(invalid) >= 2:
+            return self.start_fallback("invalid_number", _finished(invalid[-1], now))
         if case.late_intake or (not calls and case.opened_at >= case.deadline_at):
             return self.start_fallback("late_intake", now)
-        # Anything but a callback request uses up an attempt (an unknown outcome too, so calls end).
-        attempts = [c for c in calls if c.outcome != "callback_requested"]
+        # Anything but a callback request or a number that cannot be called (no one was rung) uses up
+        # an attempt (an unknown outcome too, so calls end).
+        attempts = [c for c in calls if c.outcome not in ("callback_requested", "invalid_number")]
         if len(attempts) >= policy.max_call_attempts:
             return self.start_fallback("fallback_after_calls", _finished(calls[-1], now))
         if not calls:
             due, reason = self.call_at(case.delivered_at + policy.first_call_delay), "first_call"
+        elif calls[-1].outcome == "invalid_number":  # the other phone, at once: nobody was disturbed
+            due, reason = self.call_at(_finished(calls[-1], now)), "other_phone"
         else:
             prev_end = _finished(calls[-1], now)
             remaining = policy.max_call_attempts - len(attempts)

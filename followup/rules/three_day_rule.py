@@ -6,7 +6,7 @@ started. Once the deadline has passed without that, it is **breached**, with one
 
 * ``late_intake``: the visit was imported after its deadline (decided at import time);
 * ``no_phone``: there was no phone the rules allow to call (no valid mobile or landline, the
-  customer is do-not-call, or the number turned out invalid);
+  customer is do-not-call, or the numbers turned out invalid);
 * ``staff_capacity``: in a store whose calls are made by staff (the call worklist), a call due
   before the deadline was not made before it (cancelled unmade at the deadline, still waiting, or
   made only after it): there was not enough staff time;
@@ -118,8 +118,8 @@ def breach_reason(case: CaseFacts, history: Sequence[AttemptFacts], policy: Cont
         return "late_intake"
     if case.do_not_call or not (case.has_mobile or case.has_landline):
         return "no_phone"
-    if any(a.channel == "call" and a.outcome == "invalid_number" for a in history):
-        return "no_phone"
+    # an invalid number is marked bad (has_mobile / has_landline above): with another phone left the
+    # calls went on to it (R3), and the breach has the reason it would have without the bad number
     contacts = [
         a for a in history if a.status != "cancelled" and (a.channel == "call" or a.kind in FALLBACK_KINDS)
     ]

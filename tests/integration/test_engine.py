@@ -24,7 +24,7 @@ from followup.channels.sandbox import SandboxChannel, silent
 from followup.engine.tick import run_tick
 from followup.intake.table import open_table
 from followup.intake.validate import validate_row
-from followup.models import ContactAttempt, FollowupCase, SurveyResponse, Visit, WebhookEvent
+from followup.models import ContactAttempt, Customer, FollowupCase, SurveyResponse, Visit, WebhookEvent
 from followup.runtime import Runtime
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -165,7 +165,7 @@ def test_transient_errors_are_retried_without_using_an_attempt(rt: Runtime, samp
         assert retried[0].error_code == "503"
 
 
-def test_invalid_number_ends_calling_and_falls_back_at_once(rt: Runtime, samples: Path) -> None:
+def test_invalid_numbers_end_calling_and_fall_back_at_once(rt: Runtime, samples: Path) -> None:
     def invalid(contact: Contact, now: datetime) -> Sent:
         if contact.channel == "call":
             raise PermanentError("21211 invalid 'To' number", outcome="invalid_number", code="21211")
@@ -177,8 +177,15 @@ def test_invalid_number_ends_calling_and_falls_back_at_once(rt: Runtime, samples
     by_case: dict[int, list[str]] = defaultdict(list)
     for _, c in channel.sent:
         by_case[c.case_id].append(c.channel)
-    # one call each, then no SMS to the bad mobile: the letter is next
-    assert set(map(tuple, by_case.values())) == {("call", "letter")}
+    # one call each, then no SMS to the bad mobile: the letter is next; a customer with a landline
+    # has it called too (R3: the other phone), refused as well, and then the letter
+    with rt.sessions() as s:
+        has_landline = {cid for cid, phone in s.execute(
+            select(FollowupCase.id, Customer.phone).join(Visit, Visit.id == FollowupCase.visit_id)
+            .join(Customer, Customer.id == Visit.customer_id)) if phone}
+    assert has_landline and set(by_case) - has_landline
+    assert {tuple(v) for k, v in by_case.items() if k not in has_landline} == {("call", "letter")}
+    assert {tuple(v) for k, v in by_case.items() if k in has_landline} == {("call", "call", "letter")}
 
 
 def test_restart_after_downtime_catches_up_in_due_order(rt: Runtime, samples: Path) -> None:

@@ -412,18 +412,39 @@ def test_landline_only_is_called_then_gets_a_letter() -> None:
 @pytest.mark.parametrize(
     ("facts", "expected"),
     [
-        ({"has_mobile": True}, ("sms", "2026-11-21 19:56", "invalid_number")),  # the landline was bad
-        ({"has_mobile": False, "has_landline": True}, ("letter", "2026-11-21 19:56", "invalid_number")),
+        # R3: the number is marked bad and the next attempt goes to the other phone at once
+        ({"has_mobile": True}, ("call", "2026-11-21 19:56", "other_phone")),  # the landline was bad
+        ({"has_mobile": False, "has_landline": True}, ("call", "2026-11-21 19:56", "other_phone")),
         ({"has_mobile": False}, ("letter", "2026-11-21 19:56", "no_phone")),  # the only phone, now marked bad
+        ({"has_mobile": False, "no_sms": True}, ("letter", "2026-11-21 19:56", "no_phone")),
     ],
 )
-def test_invalid_number_ends_the_calls_at_once(facts: dict[str, Any], expected: tuple[str, str, str]) -> None:
+def test_invalid_number_goes_on_to_the_other_phone_or_ends_the_calls(
+        facts: dict[str, Any], expected: tuple[str, str, str]) -> None:
     d = plan(
         replace(make_case("2026-11-20 19:55"), **facts),
         [call("invalid_number", "2026-11-21 19:55")],
         "2026-11-21 19:56",
     )
     assert (d.action, wall(d.due_at), d.reason) == expected
+
+
+def test_the_invalid_mobile_costs_the_landline_none_of_its_three_attempts() -> None:
+    case = make_case("2026-11-20 19:55", has_mobile=False, has_landline=True)  # the mobile was marked bad
+    history = [call("invalid_number", "2026-11-21 19:55")]
+    for at in ("2026-11-21 19:56", "2026-11-22 09:00", "2026-11-22 14:00"):
+        d = plan(case, history, at)
+        assert d.action == "call"
+        history.append(call("no_answer", wall(d.due_at)))
+    assert len(history) == 4  # the invalid mobile, then three calls to the landline
+    d = plan(case, history, "2026-11-22 16:00")
+    assert (d.action, d.reason) == ("letter", "fallback_after_calls")  # no SMS: the mobile is bad
+
+
+def test_two_invalid_numbers_end_the_calls_even_if_a_phone_still_looks_callable() -> None:
+    history = [call("invalid_number", "2026-11-21 19:55"), call("invalid_number", "2026-11-21 19:57")]
+    d = plan(make_case("2026-11-20 19:55", has_landline=True), history, "2026-11-21 19:58")
+    assert (d.action, d.reason) == ("sms", "invalid_number")
 
 
 # --- the fallback (R4) -----------------------------------------------------------------------------

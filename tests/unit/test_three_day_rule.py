@@ -173,9 +173,17 @@ def test_callback_for_a_time_after_the_deadline_counts_as_met() -> None:
             "no_phone",
         ),
         (
-            {"has_landline": True},
-            [row("call", "invalid_number", "2026-11-21 19:55"), row("sms", "sent", "2026-11-21 19:56")],
+            {"has_mobile": False, "has_landline": False},
+            [row("call", "invalid_number", "2026-11-21 19:55"), row("call", "invalid_number", "2026-11-21 19:56"),
+             row("letter", "sent", "2026-11-21 19:57")],
             "no_phone",
+        ),
+        # R3: the mobile was invalid but the landline was left: the calls should have gone on to it, so
+        # the bad mobile is no excuse (here nothing more was called: the system's delay)
+        (
+            {"has_mobile": False, "has_landline": True},
+            [row("call", "invalid_number", "2026-11-21 19:55"), row("sms", "sent", "2026-11-21 19:56")],
+            "system_delay",
         ),
     ],
 )
