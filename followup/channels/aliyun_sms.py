@@ -96,8 +96,11 @@ class AliyunSms:
                                    f"(Alibaba Cloud allows {ALIYUN_VARIABLE_MAX})", code="isv.PARAM_LENGTH_LIMIT")
             params[name] = value
         store = self.settings.stores[contact.store_code]
-        return {"PhoneNumbers": phone, "SignName": store.sms_signature, "TemplateCode": template.code,
-                "TemplateParam": json.dumps(params, ensure_ascii=False), "OutId": str(contact.attempt_id)}
+        req = {"PhoneNumbers": phone, "SignName": store.sms_signature, "TemplateCode": template.code,
+               "TemplateParam": json.dumps(params, ensure_ascii=False)}
+        if contact.attempt_id:  # a reply to the customer's SMS has no attempt (attempt_id 0): no OutId
+            req["OutId"] = str(contact.attempt_id)
+        return req
 
     def send(self, contact: Contact, now: datetime) -> Sent:
         """One ``SendSms``; the ``BizId`` is the provider id receipts name. Raises as :func:`classify`."""
@@ -113,7 +116,7 @@ class AliyunSms:
         try:
             resp = self.client.send_sms_with_options(SendSmsRequest(
                 phone_numbers=req["PhoneNumbers"], sign_name=req["SignName"], template_code=req["TemplateCode"],
-                template_param=req["TemplateParam"], out_id=req["OutId"]), runtime)
+                template_param=req["TemplateParam"], out_id=req.get("OutId")), runtime)
         except AlibabaCloudException as exc:  # HTTP 4xx (ClientException) or 5xx (ServerException)
             code, status = str(exc.code or ""), exc.status_code or 0
             if status >= 500 or status == 429 or code.startswith("Throttling"):

@@ -205,3 +205,23 @@ def kept_callbacks(rt: Runtime, now: datetime) -> dict[str, int]:
         applied = apply_kept(s, rt.settings, now)
         s.commit()
     return {"callbacks_applied": applied}
+
+
+def aliyun_report(session: Session, settings: Settings, item: dict[str, str], now: datetime) -> str:
+    """One Alibaba Cloud delivery receipt (SmsReport, CONTRACT §10), handled as a Twilio SMS status:
+    ``success`` true is ``delivered``, false ``undelivered`` (the case moves on to the letter, R4.2);
+    the same (BizId, status) twice changes state once. ``item`` is already read: ``biz_id``,
+    ``success`` ("true"/"false"), ``err_code``, ``out_id`` (our attempt id, or empty for a reply)."""
+    biz_id = item.get("biz_id", "")
+    if not biz_id:
+        return "ignored: no biz_id"
+    status = "delivered" if item.get("success") == "true" else "undelivered"
+    params = {"ErrorCode": item.get("err_code", "")[:30], "MessageStatus": status}
+    out_id = item.get("out_id", "")
+    attempt_id = int(out_id) if out_id.isdigit() else None
+    if attempt_id is None:  # a reply to the customer's SMS (no attempt): its copy notes the receipt, once
+        if not first_time(session, biz_id, status, "sms", now):
+            return "duplicate"
+        session.execute(update(SmsMessage).where(SmsMessage.provider_id == biz_id).values(status=status))
+        return f"reply {status}"
+    return _once(session, settings, "sms", biz_id, status, params, now, attempt_id)

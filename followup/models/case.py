@@ -105,7 +105,7 @@ class ContactAttempt(Base):
     made_by: Mapped[str | None] = mapped_column(String(80))
     #: Twilio CallSid / MessageSid; unique so one provider object maps to one attempt
     provider_id: Mapped[str | None] = mapped_column(String(64), unique=True)
-    error_code: Mapped[str | None] = mapped_column(String(20))
+    error_code: Mapped[str | None] = mapped_column(String(64))
     #: transient provider errors so far (not attempts, R3)
     retries: Mapped[int] = mapped_column(default=0)
     first_error_at: Mapped[datetime | None]

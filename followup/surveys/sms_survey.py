@@ -45,6 +45,20 @@ class Inbound:
     body: str
 
 
+@dataclass(frozen=True)
+class Reply:
+    """One answer to the customer: the text, and what it was rendered from (the message template
+    and its context) for a provider that sends approved templates instead of text (CONTRACT §10)."""
+
+    template: str
+    context: dict[str, str]
+    body: str
+    #: its copy in ``sms_messages`` (direction out), to note the provider id once it went out
+    stored: SmsMessage
+    store_code: str
+    language: str
+
+
 def ask(q: Question, lang: str) -> str:
     """The question as a complete sentence in the customer's language (``config/survey.toml``)."""
     text = q.ask(lang)
@@ -125,7 +139,7 @@ class Conversation:
 
     def __init__(self, session: Session, settings: Settings, msg: Inbound, now: datetime) -> None:
         self.s, self.settings, self.msg, self.now = session, settings, msg, now
-        self.replies: list[str] = []
+        self.replies: list[Reply] = []
         self.cases = _cases_of(session, msg.from_number)
         picked = _pick(session, self.cases)
         self.row: tuple[FollowupCase, Customer, str, str] | None = picked[0] if picked else None
@@ -154,12 +168,16 @@ class Conversation:
         if self.row is None or (self.sender_opted_out() and not confirmation):
             return  # not even HELP, until the customer opts back in (START, UNSTOP, 恢复)
         case, customer, code, _ro = self.row
-        body = sms_text(self.settings.stores[code].sms_signature, render(template, self.lang, **context), self.lang,
+        store = self.settings.stores[code]
+        context = {"store_name": store.name if self.lang == "zh" else store.name_en, "store_phone": store.phone,
+                   **context}
+        body = sms_text(store.sms_signature, render(template, self.lang, **context), self.lang,
                         opt_out_hint=not confirmation)
-        self.replies.append(body)
-        self.s.add(SmsMessage(direction="out", store_id=case.store_id, case_id=case.id, customer_id=customer.id,
-                              from_number=self.msg.to_number, to_number=self.msg.from_number, body=body,
-                              status="reply", handling="reply", received_at=self.now))
+        stored = SmsMessage(direction="out", store_id=case.store_id, case_id=case.id, customer_id=customer.id,
+                            from_number=self.msg.to_number, to_number=self.msg.from_number, body=body,
+                            status="reply", handling="reply", received_at=self.now)
+        self.s.add(stored)
+        self.replies.append(Reply(template, context, body, stored, code, self.lang))
 
     def ref(self) -> dict[str, str]:
         return {"store_code": self.row[2], "ro_number": self.row[3]} if self.row else {}
@@ -289,10 +307,16 @@ class Conversation:
         return "answer"
 
 
-def handle_inbound(session: Session, settings: Settings, msg: Inbound, now: datetime) -> list[str]:
-    """Handle one incoming SMS (a repeat of a MessageSid already stored is ignored); the replies."""
+def converse(session: Session, settings: Settings, msg: Inbound, now: datetime) -> list[Reply]:
+    """Handle one incoming SMS, whichever provider brought it (a repeat of a provider id already
+    stored is ignored); the replies to send, each already stored as an outgoing message."""
     if msg.sid and session.scalar(select(SmsMessage.id).where(SmsMessage.provider_id == msg.sid)):
         return []
     conv = Conversation(session, settings, msg, now)
     conv.handle()
     return conv.replies
+
+
+def handle_inbound(session: Session, settings: Settings, msg: Inbound, now: datetime) -> list[str]:
+    """:func:`converse`, the replies as texts (Twilio answers them as TwiML ``<Message>``s)."""
+    return [reply.body for reply in converse(session, settings, msg, now)]
