@@ -342,6 +342,32 @@ def clock_advance(duration: str) -> None:
 
 
 @main.group()
+def privacy() -> None:
+    """Personal data and its retention (RULES R13)."""
+
+
+@privacy.command("purge")
+@click.option("--dry-run", is_flag=True, help="list what would be erased and change nothing")
+def privacy_purge(dry_run: bool) -> None:
+    """Anonymise the customers with no visit for [privacy] retain_months and delete raw records past
+    their periods (the worker does it daily); audited."""
+    from followup.retention import purge
+
+    rt = _runtime()
+    with rt.sessions() as s:
+        report = purge(s, rt.settings, rt.clock.now(), dry_run=dry_run, actor=_actor())
+        if not dry_run:
+            s.commit()
+    verb = "would anonymise" if dry_run else "anonymised"
+    click.echo(f"{verb} {len(report.customers)} customers with no visit since {report.cutoff.date().isoformat()}")
+    for due in report.customers:
+        last = due.last_visit.date().isoformat() if due.last_visit else "none"
+        click.echo(f"  {due.store_code} customer {due.customer_id} (last visit {last})")
+    for name, n in report.deleted.items():
+        click.echo(f"{'would delete' if dry_run else 'deleted'} {n} {name} rows past their retention period")
+
+
+@main.group()
 def letters() -> None:
     """Letters: the last channel, printed and mailed."""
 

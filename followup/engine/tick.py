@@ -156,9 +156,23 @@ def doctor(rt: Runtime, now: datetime) -> dict[str, Any]:
 DOCTOR_REFS = 10
 
 
+def retention(rt: Runtime, now: datetime) -> dict[str, Any]:
+    """RULES R13 once a day: customers past ``retain_months`` anonymised, raw records past their
+    periods deleted (``followup privacy purge`` on demand); audited as ``privacy.purged``."""
+    from followup.retention import purge
+
+    with rt.sessions() as s:
+        report = purge(s, rt.settings, now)
+        s.commit()
+    if report.customers:
+        log.info("retention: %d customers anonymised (no visit since %s)", len(report.customers),
+                 report.cutoff.date().isoformat())
+    return report.counts()
+
+
 def daily_duties() -> dict[str, Duty]:
     """The duties the worker runs once a day (at its start, then every 24 hours), not every tick."""
-    return {"doctor": doctor}
+    return {"doctor": doctor, "retention": retention}
 
 
 def run_tick(rt: Runtime, channel: Channel | None = None, *, worker: str | None = None,

@@ -98,7 +98,7 @@ def test_a_case_in_complaint_state_moves_on_while_its_complaint_has_a_way_forwar
 
 
 def test_the_daily_duty_audits_only_a_finding(rt: Runtime) -> None:
-    assert list(daily_duties()) == ["doctor"]
+    assert list(daily_duties()) == ["doctor", "retention"]
     ok = add_visit(rt, visit_row("RO-OK"), at=NOW, plan=True)
     assert doctor(rt, NOW) == {"cases_without_next_step": 0, "complaints_without_way_forward": 0}
     strand(rt, ok)
