@@ -8,34 +8,29 @@ platform font Chromium really used for the heading's glyphs), so a page of ``.no
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import ROOT, assert_drawn_in_noto_cjk, e2e_runtime, save_full_page, serving
 from factories import add_visit, send_reply_code, visit_row
 from openpyxl import load_workbook
 from sqlalchemy import select
-from template_db import migrated_sqlite_url
-from werkzeug.serving import make_server
 
 from followup.channels.sandbox import SandboxChannel
 from followup.engine.tick import run_tick
 from followup.models import FollowupCase, SurveyResponse, Visit
-from followup.runtime import Runtime, build_runtime, sync_stores
+from followup.runtime import Runtime
 from followup.sandbox.demo_data import DEMO_PASSWORD, load_demo
-from followup.settings import load_settings
-from followup.web import create_app
 
 pytestmark = pytest.mark.slow
-sync_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "instance" / "e2e-screenshots"
+SHOTS = ROOT / "instance" / "e2e-screenshots"
 #: the README's screenshots, retaken by every run so that they show the panel as it is
-DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DOCS_SHOTS = ROOT / "docs" / "screenshots"
 #: 14:00 in Shanghai on a Friday: inside the afternoon calling window
 NOW = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 DESKTOP = {"width": 1366, "height": 768}
@@ -51,57 +46,22 @@ def late_visit(rt: Runtime, ro: str, name: str, mobile: str) -> None:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Runtime]]:
-    tmp = tmp_path_factory.mktemp("e2e")
-    settings = load_settings({"FOLLOWUP_ENV": "test", "DATABASE_URL": migrated_sqlite_url(tmp / "e2e.db"),
-                              "FOLLOWUP_TEST_CLOCK": "1", "FOLLOWUP_CHANNEL_MODE": "sandbox"})
-    rt = build_runtime(settings)
-    with rt.sessions() as s:
-        sync_stores(s, rt.settings)
-        s.commit()
-    rt.clock.set(NOW)  # type: ignore[attr-defined]
+    rt = e2e_runtime(tmp_path_factory.mktemp("e2e") / "e2e.db", NOW)
     with rt.sessions() as s:
         assert load_demo(s, rt)
         s.commit()
     late_visit(rt, "E2E-CALL", "欧阳明", "+8613512345678")
     late_visit(rt, "E2E-SMS", "司马兰", "+8613587654321")
     run_tick(rt, SandboxChannel())  # the late visits go straight to the SMS survey; nobody answers
-    server = make_server("127.0.0.1", 0, create_app(runtime=rt), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", rt
-    server.shutdown()
-    rt.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM,
-                              args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield b
-        b.close()
-
-
-def drawn_fonts(page: Any, selector: str) -> set[str]:
-    """The platform fonts Chromium used to draw the text of ``selector`` (DevTools: CSS.getPlatformFontsForNode)."""
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("DOM.enable")
-    cdp.send("CSS.enable")
-    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
-    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
-    assert node, f"{selector} not on the page"
-    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
-    cdp.detach()
-    return {f["familyName"] for f in fonts if f["glyphCount"] > 0}
+    with serving(rt) as base:
+        yield base, rt
 
 
 def shot(page: Any, name: str, selector: str = "h1", *, docs: str | None = None) -> None:
-    fonts = drawn_fonts(page, selector)
-    assert any("Noto Sans CJK" in f for f in fonts), f"{name}: {selector} drawn with {fonts}, not Noto Sans CJK"
+    assert_drawn_in_noto_cjk(page, name, selector)
     family = page.eval_on_selector("body", "el => getComputedStyle(el).fontFamily")
     assert family.startswith('"Noto Sans CJK SC"'), family
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    save_full_page(page, SHOTS, name)
     if docs:  # the viewport only: the first screen a reader of the README sees
         page.screenshot(path=str(DOCS_SHOTS / f"{docs}.png"))
 

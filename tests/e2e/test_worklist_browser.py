@@ -10,28 +10,21 @@ each after checking, through the DevTools protocol, that the Chinese was drawn w
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import ROOT, assert_drawn_in_noto_cjk, e2e_runtime, save_full_page, serving
 from factories import PASSWORD, add_visit, make_user, visit_row
 from sqlalchemy import select
-from template_db import migrated_sqlite_url
-from werkzeug.serving import make_server
 
 from followup.models import ContactAttempt, FollowupCase, SurveyAnswer, SurveyResponse, Visit
-from followup.runtime import Runtime, build_runtime, sync_stores
-from followup.settings import load_settings
-from followup.web import create_app
+from followup.runtime import Runtime
 
 pytestmark = pytest.mark.slow(seconds=20)
-sync_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "docs" / "screenshots"
 #: Friday 20 November 2026, 14:00 in Shanghai
 NOW = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
@@ -40,15 +33,8 @@ DESKTOP = {"width": 1366, "height": 900}
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Runtime]]:
-    tmp = tmp_path_factory.mktemp("e2e-worklist")
-    settings = load_settings({"FOLLOWUP_ENV": "test", "DATABASE_URL": migrated_sqlite_url(tmp / "e2e.db"),
-                              "FOLLOWUP_TEST_CLOCK": "1", "FOLLOWUP_CHANNEL_MODE": "sandbox",
-                              "FOLLOWUP_CONFIG": str(ROOT / "config" / "demo.toml")})
-    rt = build_runtime(settings)
-    with rt.sessions() as s:
-        sync_stores(s, rt.settings)
-        s.commit()
-    rt.clock.set(NOW)  # type: ignore[attr-defined]
+    rt = e2e_runtime(tmp_path_factory.mktemp("e2e-worklist") / "e2e.db", NOW,
+                     FOLLOWUP_CONFIG=str(ROOT / "config" / "demo.toml"))
     for name in ("caller1", "caller2"):
         make_user(rt, name, "info_staff", ["SZ02"])
 
@@ -59,41 +45,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Runt
     visit("FT-1", 61, service_type="repair")  # 张伟, 帕萨特 粤B12345: deadline in 11 hours, at risk
     visit("FT-2", 26, customer_name="李娜", mobile="+8613900139000", plate="粤B54321", vehicle_model="迈腾")
     visit("FT-3", 20, customer_name="王芳", mobile="+8613700137000", plate="粤B66666", vehicle_model="途观L")
-    server = make_server("127.0.0.1", 0, create_app(runtime=rt), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", rt
-    server.shutdown()
-    rt.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM,
-                              args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield b
-        b.close()
-
-
-def drawn_fonts(page: Any, selector: str) -> set[str]:
-    """The platform fonts Chromium used to draw the text of ``selector`` (DevTools: CSS.getPlatformFontsForNode)."""
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("DOM.enable")
-    cdp.send("CSS.enable")
-    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
-    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
-    assert node, f"{selector} not on the page"
-    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
-    cdp.detach()
-    return {f["familyName"] for f in fonts if f["glyphCount"] > 0}
+    with serving(rt) as base:
+        yield base, rt
 
 
 def shot(page: Any, name: str, selector: str = "h1") -> None:
-    fonts = drawn_fonts(page, selector)
-    assert any("Noto Sans CJK" in f for f in fonts), f"{name}: {selector} drawn with {fonts}, not Noto Sans CJK"
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    assert_drawn_in_noto_cjk(page, name, selector)
+    save_full_page(page, SHOTS, name)
 
 
 def log_in(page: Any, base: str, username: str) -> None:
