@@ -10,11 +10,10 @@ import pytest
 from complaints.world import (
     BAD,
     GOOD,
-    add_visit,
+    complained,
     customer,
     events,
     get_user,
-    local,
     run_until,
     the_complaint,
     user,
@@ -25,8 +24,6 @@ from followup.complaints.actions import ComplaintError, NotAllowed, acknowledge,
 from followup.models import AuditEntry, Complaint, ComplaintStep, ContactAttempt, FollowupCase
 from followup.runtime import Runtime
 
-DELIVERED = local(2026, 11, 2, 10, 0)
-
 
 def _resolve(rt: Runtime, case_id: int, who: str = "manager") -> None:
     with rt.sessions() as s:
@@ -36,10 +33,8 @@ def _resolve(rt: Runtime, case_id: int, who: str = "manager") -> None:
 
 
 def test_left_alone_a_complaint_climbs_to_level_3_then_a_satisfied_resurvey_closes_the_case(rt: Runtime) -> None:
-    rt.clock.set(DELIVERED)  # type: ignore[attr-defined]
-    case_id = add_visit(rt, "RO-C-1", delivered=DELIVERED)
     channel = customer(first_sms=BAD, resurveys=[GOOD])
-    run_until(rt, channel, local(2026, 11, 4, 0, 0))
+    case_id = complained(rt, "RO-C-1", channel)
     opened = the_complaint(rt, case_id)
     assert (opened.level, opened.status, opened.assignee) == (1, "open", "SA01")
     # the SMS survey went out after three unanswered calls; the answer opened the complaint at once
@@ -98,10 +93,8 @@ def test_left_alone_a_complaint_climbs_to_level_3_then_a_satisfied_resurvey_clos
 
 
 def test_acknowledged_in_time_the_complaint_stays_with_the_advisor(rt: Runtime) -> None:
-    rt.clock.set(DELIVERED)  # type: ignore[attr-defined]
-    case_id = add_visit(rt, "RO-C-2", delivered=DELIVERED)
     channel = customer(first_sms=BAD)
-    run_until(rt, channel, local(2026, 11, 4, 0, 0))
+    case_id = complained(rt, "RO-C-2", channel)
     user(rt, "sa01", "advisor", advisor="SA01")
     acked = rt.clock.now()
     with rt.sessions() as s:
@@ -118,12 +111,10 @@ def test_acknowledged_in_time_the_complaint_stays_with_the_advisor(rt: Runtime) 
 def test_dissatisfied_resurveys_reopen_one_level_higher_and_then_only_a_manager_closes(
     rt: Runtime, no_sms: bool
 ) -> None:
-    rt.clock.set(DELIVERED)  # type: ignore[attr-defined]
     mobile, phone = (None, "+867558600123") if no_sms else ("+8613800138000", None)
     # without a mobile the first survey is answered on the phone, and the re-surveys are calls
-    case_id = add_visit(rt, "RO-C-3", delivered=DELIVERED, mobile=mobile, phone=phone)
     channel = customer(first_sms=BAD, resurveys=[BAD, BAD], call_answers=BAD if no_sms else None)
-    run_until(rt, channel, local(2026, 11, 4, 0, 0))
+    case_id = complained(rt, "RO-C-3", channel, mobile=mobile, phone=phone)
     user(rt, "manager", "manager")
     user(rt, "staff", "info_staff")
     user(rt, "gm", "manager")  # R7 revised: only the assignee or above acts; the general manager is above all
@@ -168,9 +159,7 @@ def test_dissatisfied_resurveys_reopen_one_level_higher_and_then_only_a_manager_
 
 
 def test_a_manager_cannot_close_before_the_resurveys_are_used(rt: Runtime) -> None:
-    rt.clock.set(DELIVERED)  # type: ignore[attr-defined]
-    add_visit(rt, "RO-C-4", delivered=DELIVERED)
-    run_until(rt, customer(first_sms=BAD), local(2026, 11, 4, 0, 0))
+    complained(rt, "RO-C-4", customer(first_sms=BAD))
     user(rt, "manager", "manager")
     with rt.sessions() as s:
         c = s.scalars(select(Complaint)).one()

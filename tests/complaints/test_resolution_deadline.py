@@ -9,7 +9,9 @@ from datetime import timedelta
 import pytest
 from complaints.world import (
     BAD,
+    DELIVERED,
     add_visit,
+    complained,
     customer,
     events,
     get_user,
@@ -25,15 +27,12 @@ from followup.complaints.actions import ComplaintError, acknowledge, escalate_no
 from followup.models import AuditEntry, ComplaintStep, ContactAttempt, Customer
 from followup.runtime import Runtime
 
-DELIVERED = local(2026, 11, 2, 10, 0)
 SHANGHAI_SMS_HOURS = range(8, 21)
 
 
 def complaint_case(rt: Runtime, ro: str = "RO-R-1") -> int:
     """A case whose SMS survey answer (dissatisfied) opened a level-1 complaint; users sa01 and gm."""
-    rt.clock.set(DELIVERED)  # type: ignore[attr-defined]
-    case_id = add_visit(rt, ro, delivered=DELIVERED)
-    run_until(rt, customer(first_sms=BAD), local(2026, 11, 4, 0, 0))
+    case_id = complained(rt, ro, customer(first_sms=BAD))
     user(rt, "sa01", "advisor", advisor="SA01")
     user(rt, "manager", "manager")
     user(rt, "gm", "manager")

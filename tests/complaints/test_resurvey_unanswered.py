@@ -12,11 +12,10 @@ import pytest
 from complaints.world import (
     BAD,
     GOOD,
-    add_visit,
+    complained,
     customer,
     events,
     get_user,
-    local,
     on_complaint,
     run_until,
     the_complaint,
@@ -28,14 +27,10 @@ from followup.complaints.actions import ComplaintError, NotAllowed, acknowledge,
 from followup.models import AuditEntry, ComplaintStep, ContactAttempt, FollowupCase
 from followup.runtime import Runtime
 
-DELIVERED = local(2026, 11, 2, 10, 0)
-
 
 def resolved_case(rt: Runtime, channel_answers: list[dict[str, str] | None], **visit: object) -> tuple[int, object]:
-    rt.clock.set(DELIVERED)  # type: ignore[attr-defined]
-    case_id = add_visit(rt, "RO-U-1", delivered=DELIVERED, **visit)  # type: ignore[arg-type]
     channel = customer(first_sms=BAD, resurveys=channel_answers, call_answers=BAD if visit.get("mobile", 1) is None else None)
-    run_until(rt, channel, local(2026, 11, 4, 0, 0))
+    case_id = complained(rt, "RO-U-1", channel, **visit)
     user(rt, "sa01", "advisor", advisor="SA01")
     user(rt, "manager", "manager")
     user(rt, "staff", "info_staff")

@@ -157,6 +157,20 @@ def customer(first_sms: Mapping[str, str] | None, resurveys: list[Mapping[str, s
     return SandboxChannel(behaviour)
 
 
+#: Monday 2 November 2026, 10:00 in Shanghai: the delivery of the complaint stories' visits
+DELIVERED = local(2026, 11, 2, 10, 0)
+
+
+def complained(rt: Runtime, ro: str, channel: SandboxChannel, **visit: object) -> int:
+    """A visit of store SZ01 delivered at ``DELIVERED`` (``visit``: more of ``add_visit``'s fields), run
+    through the engine's ticks with ``channel`` up to 4 November 00:00, by when the survey's answer has
+    come; returns its case id."""
+    rt.clock.set(DELIVERED)  # type: ignore[attr-defined]
+    case_id = add_visit(rt, ro, delivered=DELIVERED, **visit)  # type: ignore[arg-type]
+    run_until(rt, channel, local(2026, 11, 4, 0, 0))
+    return case_id
+
+
 def on_complaint(rt: Runtime, case_id: int, action: Callable[[Session, Complaint], object]) -> None:
     """Run ``action(session, complaint)`` on the case's newest complaint and commit."""
     with rt.sessions() as s:
