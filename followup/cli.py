@@ -385,5 +385,43 @@ def letters_build(store: str | None, day: str | None, out: Path | None) -> None:
     build_cli(_runtime(), store=store, day=day, out=out)
 
 
+@main.group()
+def channels() -> None:
+    """Channels paused for a store on an account or configuration error (RULES R3)."""
+
+
+@channels.command("list")
+def channels_list() -> None:
+    """Show every paused channel (store, channel, since, the provider's code and message)."""
+    from followup.engine.pauses import open_pauses
+
+    rt = _runtime()
+    with rt.sessions() as s:
+        pauses = open_pauses(s)
+    if not pauses:
+        click.echo("no channel is paused")
+    for p in pauses:
+        click.echo(f"{p.store_code} {p.channel} paused since {p.paused_at.isoformat()} "
+                   f"(code {p.code or '-'}: {p.message})")
+
+
+@channels.command("resume")
+@click.argument("store")
+@click.argument("channel", type=click.Choice(["call", "sms"]))
+def channels_resume(store: str, channel: str) -> None:
+    """Resume STORE's paused CHANNEL once its account is fixed: the waiting contacts go out in due
+    order from the next tick (audited, channel.resumed webhook)."""
+    from followup.db import unit_of_work
+    from followup.engine.pauses import PauseError, resume
+
+    rt = _runtime()
+    try:
+        with unit_of_work(rt.sessions) as s:
+            resume(s, store, channel, _actor(), rt.clock.now())
+    except PauseError as exc:
+        _fail(str(exc))
+    click.echo(f"{store} {channel} resumed: the waiting contacts go out in due order")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -24,7 +24,7 @@ from typing import Any
 
 from twilio.rest import Client
 
-from followup.channels.base import Contact, PermanentError, Reconcilable, Sent, TransientError
+from followup.channels.base import AccountError, Contact, PermanentError, Reconcilable, Sent, TransientError
 from followup.channels.twilio_errors import classify, is_rate_limited
 from followup.channels.twilio_http import BaseUrlHttpClient
 from followup.settings import Settings
@@ -57,7 +57,7 @@ def send_once(create: Callable[[], str], lookup: Callable[[], Sent | None], what
             return Sent(provider_id=create())
         except Exception as exc:  # sorted into transient / permanent; anything else re-raised
             err = classify(exc, what, retry_after=http.retry_after)
-            if isinstance(err, PermanentError):
+            if isinstance(err, PermanentError | AccountError):  # nothing was created: no lookup
                 raise err from exc
             assert isinstance(err, TransientError)
             if is_rate_limited(err):

@@ -16,9 +16,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from followup.channels.base import Channel, Contact, GroupRecorded, Paced, PermanentError, TransientError
+from followup.channels.base import (
+    AccountError,
+    Channel,
+    Contact,
+    GroupRecorded,
+    Paced,
+    PermanentError,
+    TransientError,
+)
 from followup.engine.leases import lease_until
 from followup.engine.loading import CaseParts, load_cases_of
+from followup.engine.pauses import pause, paused_filter, paused_pairs
 from followup.engine.planner import refresh_rules
 from followup.engine.recording import SURVEY_SMS_KINDS, finish_refused, maker_of, record_sent
 from followup.engine.staff_calls import left_to_staff
@@ -58,6 +67,8 @@ class DispatchCounts:
     #: rows left for the next tick because the calls/SMS-per-second limit was reached
     paced: int = 0
     pacing_waited: float = 0.0
+    #: (store, channel) pauses this pass opened on an account error (R3)
+    paused_channels: int = 0
     worker: str = field(default_factory=lambda: f"w-{uuid.uuid4().hex[:8]}")
 
 
@@ -65,12 +76,15 @@ def claim(sessions: sessionmaker[Session], now: datetime, worker: str, limit: in
           staff_stores: Collection[str] = ()) -> list[int]:
     """Mark up to ``limit`` due rows ``dispatching`` for this worker, leased for ``lease``, and commit; their ids.
 
-    The calls of ``staff_stores`` (``calls_by = staff``) are never taken: they wait on the worklist."""
+    The calls of ``staff_stores`` (``calls_by = staff``) are never taken: they wait on the worklist;
+    nor are the rows of a channel paused for their store (R3): they wait for the resume, in order."""
     with sessions() as s:
+        held = paused_filter(paused_pairs(s))
         ids = list(s.scalars(
             select(ContactAttempt.id)
             .where(ContactAttempt.status == "planned", ContactAttempt.due_at <= now,
-                   *([left_to_staff(staff_stores)] if staff_stores else []))
+                   *([left_to_staff(staff_stores)] if staff_stores else []),
+                   *([held] if held is not None else []))
             .order_by(ContactAttempt.due_at, ContactAttempt.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -149,11 +163,16 @@ def dispatch_rows(session: Session, attempt_ids: Sequence[int], channel: Channel
                   counts: DispatchCounts) -> None:
     """Send claimed rows one after the other and record what happened; the caller commits."""
     in_hand: dict[int, FollowupCase] = {}  # cases sent to whose three-day rule is still to decide
-    for a, parts in _load_claimed(session, attempt_ids, counts.worker):
+    claimed = _load_claimed(session, attempt_ids, counts.worker)
+    paused = paused_pairs(session) if claimed else set()  # paused since the claim (another worker, this pass)
+    for a, parts in claimed:
         if parts.case.id in in_hand:  # a second row of one case: its rule first, as one row at a time would
             refresh_rules(session, list(in_hand.values()), settings, now)
             in_hand.clear()
-        if _dispatch_claimed(session, a, parts, channel, settings, now, counts):
+        if (parts.store_code, a.channel) in paused:
+            _put_back(a)  # R3: waits for the resume, as it was
+            continue
+        if _dispatch_claimed(session, a, parts, channel, settings, now, counts, paused):
             in_hand[parts.case.id] = parts.case
     # The rule is decided for all the group's cases at once (a customer answered, a fallback started).
     refresh_rules(session, list(in_hand.values()), settings, now)
@@ -165,8 +184,13 @@ def dispatch_one(session: Session, attempt_id: int, channel: Channel, settings: 
     dispatch_rows(session, [attempt_id], channel, settings, now, counts)
 
 
+def _put_back(a: ContactAttempt) -> None:
+    """The claimed row back as it was before the claim: planned, same due time, nothing counted."""
+    a.status, a.claimed_by, a.lease_until = "planned", None, None
+
+
 def _dispatch_claimed(session: Session, a: ContactAttempt, parts: CaseParts, channel: Channel, settings: Settings,
-                      now: datetime, counts: DispatchCounts) -> bool:
+                      now: datetime, counts: DispatchCounts, paused: set[tuple[str, str]]) -> bool:
     """Send one loaded row and record the result; True when it went out (its rule is then refreshed)."""
     case, visit, customer, code = parts.case, parts.visit, parts.customer, parts.store_code
     store = settings.stores[code]
@@ -207,6 +231,12 @@ def _dispatch_claimed(session: Session, a: ContactAttempt, parts: CaseParts, cha
     except PermanentError as exc:
         _permanent(session, a, case, customer, settings, now, exc, ref)
         counts.dispatched += 1
+        return False
+    except AccountError as exc:  # R3: our account or configuration, never the customer's attempt
+        _put_back(a)
+        paused.add((code, a.channel))
+        if pause(session, code, case.store_id, a.channel, exc.code, str(exc), now):
+            counts.paused_channels += 1
         return False
     counts.dispatched += 1
     first_fallback = a.channel != "call" and a.kind == "survey" and case.state in ("scheduled", "calling")

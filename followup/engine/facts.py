@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from followup.models import ContactAttempt, Customer, FollowupCase, Visit
 from followup.rules.contact_policy import AttemptFacts, CaseFacts
-from followup.rules.three_day_rule import MISSED_WINDOW, PROVIDER_OUTAGE, STAFF_CAPACITY
+from followup.rules.three_day_rule import CHANNEL_PAUSED, MISSED_WINDOW, PROVIDER_OUTAGE, STAFF_CAPACITY
 
 #: a letter needs at least this much of an address, and at most what fits the envelope window
 ADDRESS_MIN, ADDRESS_MAX = 6, 120
@@ -49,7 +49,7 @@ def attempt_facts(attempts: Sequence[ContactAttempt]) -> list[AttemptFacts]:
             callback_at=a.callback_at,
             missed_window=a.reason == MISSED_WINDOW,
             not_made=a.reason == STAFF_CAPACITY,
-            outage=a.reason == PROVIDER_OUTAGE,
+            outage=a.reason in (PROVIDER_OUTAGE, CHANNEL_PAUSED),
         )
         for a in attempts
     ]

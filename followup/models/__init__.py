@@ -4,6 +4,7 @@ from followup.models.advisor_call import AdvisorCall
 from followup.models.audit import AuditEntry, TestClockRow
 from followup.models.base import Base, UTCDateTime
 from followup.models.case import CASE_OUTCOMES, CASE_STATES, ContactAttempt, FollowupCase
+from followup.models.channel_pause import ChannelPause
 from followup.models.complaint import Complaint, ComplaintStep
 from followup.models.customer import Customer, Vehicle
 from followup.models.letters import BatchLetter, LetterBatch
@@ -23,7 +24,7 @@ from followup.models.visit import Visit
 
 __all__ = [
     "CASE_OUTCOMES", "CASE_STATES", "ROLES",
-    "Advisor", "AdvisorCall", "ApiToken", "AuditEntry", "Base", "CodeMiss", "Complaint", "ComplaintStep", "ContactAttempt",
+    "Advisor", "AdvisorCall", "ApiToken", "AuditEntry", "Base", "ChannelPause", "CodeMiss", "Complaint", "ComplaintStep", "ContactAttempt",
     "Customer", "FollowupCase", "LoginFailure", "SmsMessage", "Store", "SurveyAnswer", "SurveyResponse",
     "TestClockRow", "User", "UserStore", "UTCDateTime", "Vehicle", "Visit", "WebhookDelivery",
     "WebhookEvent", "WebhookSubscriber",

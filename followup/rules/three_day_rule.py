@@ -43,6 +43,10 @@ MISSED_WINDOW = "missed_window"
 #: that opening is past the deadline of a case whose rule is not met, cancelled (the fallback starts)
 PROVIDER_OUTAGE = "provider_outage"
 
+#: ``ContactAttempt.reason`` of a call that waited on a channel paused for an account error (R3)
+#: until its case's deadline had passed: cancelled when the channel resumed; the fallback starts
+CHANNEL_PAUSED = "channel_paused"
+
 #: ``ContactAttempt.reason`` of a worklist call cancelled unmade when its case's deadline passed
 STAFF_CAPACITY = "staff_capacity"
 

@@ -27,6 +27,7 @@ def blueprints() -> list[tuple[Blueprint, bool]]:
     from followup.web import health, survey
     from followup.web.admin import advisor_calls as advisor_calls_page
     from followup.web.admin import cases, complaints, letters, reports, settings_pages, simulator, views
+    from followup.web.admin import channels as channels_page
     from followup.web.admin import webhooks as webhooks_page
     from followup.web.admin import worklist as worklist_page
     from followup.web.aliyun import views as aliyun_views
@@ -55,6 +56,7 @@ def blueprints() -> list[tuple[Blueprint, bool]]:
         (webhooks_page.bp, False),
         (advisor_calls_page.bp, False),  # R11: the advisor's own 3-day calls
         (worklist_page.bp, False),  # R3: the information staff's call worklist (/worklist)
+        (channels_page.bp, False),  # R3: the paused-channel banner and the administrator's resume
     ]
 
 

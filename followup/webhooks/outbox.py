@@ -26,6 +26,8 @@ EVENT_TYPES = (
     "customer.opted_out",
     "case.closed",
     "worklist.call_recorded",  # staff recorded a call made from the call worklist (CONTRACT §9)
+    "channel.paused",  # a store's calls or SMS paused on an account/configuration error (R3)
+    "channel.resumed",  # an administrator resumed it (R3)
 )
 
 

@@ -64,6 +64,7 @@ def sample_args(world: World) -> dict[str, Any]:
             "action": "disable",
             "code": letter_case.reply_code,
             "store_code": "SZ01",
+            "channel": "call",  # a paused channel's resume (R3)
             "ro_number": "RO-EVIL",
             "filename": "panel.css",
             "token": "not-the-callback-token",  # /aliyun/: the world has no ALIYUN_CALLBACK_TOKEN

@@ -25,8 +25,10 @@ from werkzeug.serving import make_server
 
 from followup.accounts import add_user
 from followup.cases import worklist
+from followup.channels.base import AccountError, Contact, Sent
 from followup.channels.sandbox import SandboxChannel, silent
 from followup.complaints.actions import resolve
+from followup.engine.pauses import resume
 from followup.engine.planner import plan_due_cases
 from followup.engine.tick import run_tick
 from followup.intake.records import VisitRow
@@ -180,6 +182,24 @@ def test_every_event_type_is_produced_by_its_flow_and_reaches_every_receiver(rt:
                 s.commit()
 
         step("worklist call", ("call.completed", "worklist.call_recorded"), worklist_call)
+
+        def account_error() -> None:
+            # R3: the provider refuses our account on a due call: the store's calls pause (once)
+            def refused(contact: Contact, now: datetime) -> Sent:
+                raise AccountError("Twilio 401 code 20003: Authenticate", code="20003")
+
+            now = live.clock.now()
+            add_visit(live, "RO-ACCOUNT", "+8613800138006", delivered=now - timedelta(hours=25), now=now)
+            run_tick(live, SandboxChannel(refused))
+
+        step("account error", ("channel.paused",), account_error)
+
+        def resume_calls() -> None:
+            with live.sessions() as s:
+                resume(s, "SZ01", "call", "user:admin", live.clock.now())
+                s.commit()
+
+        step("channel resumed", ("channel.resumed",), resume_calls)
 
         # the worker's webhook job catches up (retries on the service clock)
         for _ in range(30):

@@ -49,6 +49,9 @@ LABELS: dict[str, str] = {
     "visit.created": N_("Visit received"), "reminder": N_("Reminder"), "resurvey": N_("Re-survey"), "reply": N_("Reply"),
     "re_remind": N_("Re-survey reminder"), "progress": N_("Complaint progress SMS"),
     "call.sent": N_("Call placed"), "sms.sent": N_("SMS sent"), "letter.sent": N_("Letter queued for the batch"),
+    # R3: account errors pause a store's channel; provider outages move a contact to the next window
+    "channel.paused": N_("Channel paused (account or configuration error)"), "channel.resumed": N_("Channel resumed"),
+    "provider_outage": N_("Provider outage"), "channel_paused": N_("Waited on a paused channel"),
 }
 
 

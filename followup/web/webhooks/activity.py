@@ -22,6 +22,8 @@ LABELS = {
     "customer.opted_out": "Customer opted out",
     "case.closed": "Case closed",
     "worklist.call_recorded": "Worklist call recorded",
+    "channel.paused": "Channel paused",
+    "channel.resumed": "Channel resumed",
     "webhook.test": "Test event",
 }
 
@@ -32,7 +34,7 @@ VALUES = {
     "callback_requested": "callback requested", "declined": "declined",
     "satisfied": "satisfied", "unreachable": "unreachable", "opted_out": "opted out",
     "dissatisfied_closed": "closed dissatisfied", "cancelled": "cancelled",
-    "sms": "SMS survey", "letter": "letter", "ivr": "phone (IVR)", "web": "web survey", "staff": "staff call",
+    "call": "calls", "sms": "SMS survey", "letter": "letter", "ivr": "phone (IVR)", "web": "web survey", "staff": "staff call",
     "late_intake": "imported late", "insufficient_window": "too few calling hours",
     "system_delay": "system delay", "no_phone": "no phone number", "staff_capacity": "not enough staff time",
 }
