@@ -237,54 +237,28 @@ def test_imported_71h_late_makes_the_calls_that_fit_then_falls_back_at_the_deadl
     )
 
 
+def a_day_of_calls(day: str) -> list[tuple[str, str, str]]:
+    """The plan when all three calls fit on ``day``: 09:00, 14:00, 17:01, then the SMS at 17:02."""
+    return [
+        ("call", f"{day} 09:00", "first_call"),
+        ("call", f"{day} 14:00", "next_call"),
+        ("call", f"{day} 17:01", "next_call"),
+        ("sms", f"{day} 17:02", "fallback_after_calls"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("delivered", "store", "expected"),
     [
         # The default (skip_holidays on): nothing in the National Day block 10-01..10-07, whose days do
         # not count toward the three days (deadline 10-10 10:00): the three calls on 10-08.
-        (
-            "2026-09-30 10:00",
-            {},
-            [
-                ("call", "2026-10-08 09:00", "first_call"),
-                ("call", "2026-10-08 14:00", "next_call"),
-                ("call", "2026-10-08 17:01", "next_call"),
-                ("sms", "2026-10-08 17:02", "fallback_after_calls"),
-            ],
-        ),
+        ("2026-09-30 10:00", {}, a_day_of_calls("2026-10-08")),
         # 2025: Saturday 10-04 and Sunday 10-05 inside the block 10-01..10-08 are not called either
-        (
-            "2025-10-02 10:00",
-            {},
-            [
-                ("call", "2025-10-09 09:00", "first_call"),
-                ("call", "2025-10-09 14:00", "next_call"),
-                ("call", "2025-10-09 17:01", "next_call"),
-                ("sms", "2025-10-09 17:02", "fallback_after_calls"),
-            ],
-        ),
+        ("2025-10-02 10:00", {}, a_day_of_calls("2025-10-09")),
         # a make-up workday the store listed is an ordinary day: all three calls fit on 10-02
-        (
-            "2026-09-30 10:00",
-            {"workdays": frozenset({"2026-10-02"})},
-            [
-                ("call", "2026-10-02 09:00", "first_call"),
-                ("call", "2026-10-02 14:00", "next_call"),
-                ("call", "2026-10-02 17:01", "next_call"),
-                ("sms", "2026-10-02 17:02", "fallback_after_calls"),
-            ],
-        ),
+        ("2026-09-30 10:00", {"workdays": frozenset({"2026-10-02"})}, a_day_of_calls("2026-10-02")),
         # the store's own closed day: no call on 12-24, and it does not count toward the three days
-        (
-            "2026-12-23 10:00",
-            {"closed_days": frozenset({"2026-12-24"})},
-            [
-                ("call", "2026-12-25 09:00", "first_call"),
-                ("call", "2026-12-25 14:00", "next_call"),
-                ("call", "2026-12-25 17:01", "next_call"),
-                ("sms", "2026-12-25 17:02", "fallback_after_calls"),
-            ],
-        ),
+        ("2026-12-23 10:00", {"closed_days": frozenset({"2026-12-24"})}, a_day_of_calls("2026-12-25")),
         # a store that switched skip_holidays off says so: then National Day is called
         ("2026-09-30 10:00", {"skip_holidays": False}, [("call", "2026-10-01 10:00", "first_call")]),
     ],
