@@ -79,7 +79,7 @@ class AliyunSms:
         what = f"SMS for attempt {contact.attempt_id}"
         phone = mainland_mobile(contact.to)
         if phone is None:
-            raise PermanentError(f"{what}: {contact.to!r} is not a mainland mobile number", outcome="invalid_number",
+            raise PermanentError(f"{what}: not a mainland mobile number", outcome="invalid_number",
                                  code="isv.MOBILE_NUMBER_ILLEGAL")
         try:
             template = self.aliyun.template(contact.kind)

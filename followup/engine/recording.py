@@ -46,7 +46,7 @@ def record_sent(session: Session, a: ContactAttempt, case: FollowupCase, custome
     if a.channel == "sms":
         a.status, a.outcome, a.ended_at = "done", sent.outcome or "sent", sent.ended_at or now
         session.add(SmsMessage(direction="out", store_id=case.store_id, case_id=case.id, customer_id=customer.id,
-                               attempt_id=a.id, from_number=settings.twilio.from_number or "sandbox",
+                               attempt_id=a.id, from_number=_sender(settings),
                                to_number=a.destination or "", body=body or "", provider_id=sent.provider_id,
                                status=a.outcome, received_at=now))
         case.next_check_at = now
@@ -61,6 +61,13 @@ def record_sent(session: Session, a: ContactAttempt, case: FollowupCase, custome
         return
     finish_call(session, a, case, customer, sent.outcome, sent.ended_at or now, settings, now, ref,
                 answers=sent.answers)
+
+
+def _sender(settings: Settings) -> str:
+    """Who an outgoing SMS is from, as kept with its copy: the Twilio number, or the provider's name."""
+    if settings.sms_provider == "aliyun":
+        return "aliyun"  # Alibaba Cloud sends from its own numbers; the store's signature names the sender
+    return settings.twilio.from_number or "sandbox"
 
 
 def audit_outcome(session: Session, a: ContactAttempt, case: FollowupCase, now: datetime) -> None:

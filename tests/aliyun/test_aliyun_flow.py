@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from followup.channels.base import Channel
 from followup.channels.registry import build_channel
+from followup.engine.provider_callbacks import apply_kept
 from followup.engine.tick import run_tick
 from followup.models import AuditEntry, ContactAttempt, Customer, FollowupCase, SmsMessage, SurveyResponse
 from followup.runtime import Runtime
@@ -140,7 +141,7 @@ def test_an_undelivered_receipt_moves_the_case_to_the_letter_once(world: World, 
         assert [o.detail["outcome"] for o in outcomes] == ["undelivered"]  # state changed once
 
 
-def test_a_delivered_receipt_is_recorded_and_a_receipt_before_the_bizid_is_kept(world: World, tmp_path: Path) -> None:
+def test_a_delivered_receipt_is_recorded_and_never_goes_backwards(world: World, tmp_path: Path) -> None:
     w = world
     import_visit(w.rt, tmp_path, do_not_call=True)
     w.tick()
@@ -149,6 +150,26 @@ def test_a_delivered_receipt_is_recorded_and_a_receipt_before_the_bizid_is_kept(
     assert w.sms_attempts()[0].outcome == "delivered"
     assert w.push.reports([report(sent, success=False, err_code="LATE")]) == 200  # never backwards
     assert w.sms_attempts()[0].outcome == "delivered"
+    with w.rt.sessions() as s:
+        copy = s.scalars(select(SmsMessage).where(SmsMessage.provider_id == sent.biz_id)).one()
+        assert (copy.status, copy.from_number, copy.to_number) == ("delivered", "aliyun", MOBILE)
+
+
+def test_a_receipt_before_its_bizid_is_saved_is_kept_and_applied_once_it_is(world: World, tmp_path: Path) -> None:
+    """A receipt can overtake the commit of the BizId (or a worker died in between): kept, never dropped."""
+    w = world
+    import_visit(w.rt, tmp_path, do_not_call=True)
+    w.tick()
+    [sent] = w.emu.sent
+    early = SentSms(sent.phone, sent.sign_name, sent.template_code, sent.params, sent.out_id, "777777777777^0")
+    assert w.push.reports([report(early, success=False, err_code="MOBILE_NOT_ON_SERVICE")]) == 200
+    assert w.sms_attempts()[0].outcome != "undelivered"
+    with w.rt.sessions() as s:
+        s.get_one(ContactAttempt, int(sent.out_id or 0)).provider_id = early.biz_id  # as the reconciler finds it
+        s.commit()
+        assert apply_kept(s, w.rt.settings, w.rt.clock.now()) == 1
+        s.commit()
+    assert (w.sms_attempts()[0].outcome, w.sms_attempts()[0].error_code) == ("undelivered", "MOBILE_NOT_ON_SERVICE")
 
 
 def test_business_limit_control_is_retried_later_without_costing_an_attempt(world: World, tmp_path: Path) -> None:
