@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from fakes.twilio_emulator import TwilioEmulator
 from fakes.twilio_env import import_visit
 from sqlalchemy import select
 
+from followup.channels.base import Channel
 from followup.channels.registry import build_channel
 from followup.channels.twilio_http import parse_retry_after
 from followup.engine.tick import run_tick
@@ -33,13 +35,18 @@ SMS_AT = datetime(2026, 11, 19, 1, 0, tzinfo=UTC)  # a do-not-call customer: the
 RESOURCE = {"call": "Calls", "sms": "Messages"}
 
 
+def timed_channel(rt: Runtime) -> Channel:
+    """The Twilio channel with ``request_timeout = TIMEOUT``."""
+    return build_channel(dataclasses.replace(rt.settings, twilio=dataclasses.replace(rt.settings.twilio,
+                                                                                     request_timeout=TIMEOUT)))
+
+
 def tick(rt: Runtime, at: datetime) -> tuple[dict[str, object], float]:
     """One tick at ``at`` with ``request_timeout = TIMEOUT``; its counts and its wall time."""
-    settings = dataclasses.replace(rt.settings, twilio=dataclasses.replace(rt.settings.twilio,
-                                                                           request_timeout=TIMEOUT))
+    channel = timed_channel(rt)
     rt.clock.set(at)  # type: ignore[attr-defined]
     started = time.monotonic()
-    counts = run_tick(rt, build_channel(settings))
+    counts = run_tick(rt, channel)
     return counts, time.monotonic() - started
 
 
@@ -56,6 +63,16 @@ def start(rt: Runtime, emu: TwilioEmulator, tmp_path: Path, channel: str) -> dat
     at = CALL_AT if channel == "call" else SMS_AT
     emu.clock = lambda: at  # Twilio's clock is the service's (the test clock here)
     return at
+
+
+def first_tick_with(rt: Runtime, emu: TwilioEmulator, tmp_path: Path, channel: str,
+                    fault: Callable[[TwilioEmulator], object]) -> tuple[datetime, dict[str, object]]:
+    """The first contact due, ``fault`` injected, one tick that must not hang; its time and counts."""
+    at = start(rt, emu, tmp_path, channel)
+    fault(emu)
+    counts, took = tick(rt, at)
+    assert took < TIMEOUT + 2.0, f"the tick was stuck for {took:.1f} s"
+    return at, counts
 
 
 FAULTS = {
@@ -75,10 +92,7 @@ LOST_ANSWERS = {
 @pytest.mark.parametrize("fault", list(FAULTS))
 def test_a_refused_or_unanswered_request_is_retried_later_and_sent_once(
         twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path, channel: str, fault: str) -> None:
-    at = start(twilio_rt, emulator, tmp_path, channel)
-    FAULTS[fault](emulator)
-    counts, took = tick(twilio_rt, at)
-    assert took < TIMEOUT + 2.0, f"the tick was stuck for {took:.1f} s"
+    at, counts = first_tick_with(twilio_rt, emulator, tmp_path, channel, FAULTS[fault])
     assert counts["retried"] == 1 and counts["dispatched"] == 0
     a = the_attempt(twilio_rt, channel)
     assert (a.status, a.retries, a.provider_id) == ("planned", 1, None)
@@ -94,10 +108,7 @@ def test_a_refused_or_unanswered_request_is_retried_later_and_sent_once(
 @pytest.mark.parametrize("fault", list(LOST_ANSWERS))
 def test_a_request_twilio_took_but_never_answered_is_found_not_sent_again(
         twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path, channel: str, fault: str) -> None:
-    at = start(twilio_rt, emulator, tmp_path, channel)
-    LOST_ANSWERS[fault](emulator)
-    counts, took = tick(twilio_rt, at)
-    assert took < TIMEOUT + 2.0, f"the tick was stuck for {took:.1f} s"
+    at, counts = first_tick_with(twilio_rt, emulator, tmp_path, channel, LOST_ANSWERS[fault])
     (made,) = emulator.created(RESOURCE[channel])
     a = the_attempt(twilio_rt, channel)
     assert (counts["dispatched"], counts["retried"]) == (1, 0)
@@ -115,9 +126,7 @@ def test_a_call_twilio_creates_after_our_look_is_found_by_the_retry_not_placed_a
         twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path) -> None:
     at = start(twilio_rt, emulator, tmp_path, "call")
     emulator.hold_next(after_create=False, seconds=TIMEOUT + 0.5, create_late=True)
-    settings = dataclasses.replace(twilio_rt.settings, twilio=dataclasses.replace(twilio_rt.settings.twilio,
-                                                                                  request_timeout=TIMEOUT))
-    channel = build_channel(settings)  # one worker process: the same channel for both ticks
+    channel = timed_channel(twilio_rt)  # one worker process: the same channel for both ticks
     twilio_rt.clock.set(at)  # type: ignore[attr-defined]
     assert run_tick(twilio_rt, channel)["retried"] == 1  # timed out, and nothing in Twilio's list yet
     deadline = time.monotonic() + 10
@@ -134,12 +143,10 @@ def test_a_call_twilio_creates_after_our_look_is_found_by_the_retry_not_placed_a
 @pytest.mark.parametrize("channel", ["call", "sms"])
 def test_rate_limited_five_times_then_accepted_in_the_same_tick(
         twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path, channel: str) -> None:
-    at = start(twilio_rt, emulator, tmp_path, channel)
-    emulator.fail_next(429, 20429, "Too Many Requests", times=5)
-    counts, took = tick(twilio_rt, at)
+    _, counts = first_tick_with(twilio_rt, emulator, tmp_path, channel,
+                                lambda e: e.fail_next(429, 20429, "Too Many Requests", times=5))
     posts = [r for r in emulator.requests if r.method == "POST"]
     assert [r.status for r in posts] == [429] * 5 + [201]
-    assert took < TIMEOUT + 2.0
     (made,) = emulator.created(RESOURCE[channel])
     assert (counts["dispatched"], counts["retried"]) == (1, 0)
     assert the_attempt(twilio_rt, channel).provider_id == made.sid
