@@ -6,6 +6,12 @@ Revises: 0010
 ``channel_pauses``: one row per pause of a store's calls or SMS, written at the provider's first
 account or configuration error and closed (``resumed_at``, ``resumed_by``) by an administrator.
 At most one open pause per (store, channel): a partial unique index.
+
+Rows an earlier version left ``error`` after an hour of provider errors (their cases went silent)
+are taken up as R3 now says: a call of an open case whose deadline has passed and whose rule is not
+met is cancelled (``provider_outage``) and its case looked at again, so the fallback starts; every
+other such row of an open case is planned again (``provider_outage``, retries reset; its old due
+time is past, so the next tick sends it at the next window moment). "Now" is the database's clock.
 """
 from __future__ import annotations
 
@@ -18,6 +24,17 @@ branch_labels = None
 depends_on = None
 
 OPEN = "resumed_at IS NULL"
+OPEN_CASES = "SELECT id FROM cases WHERE state <> 'closed'"
+#: the statements that take up the rows earlier versions left ``error`` (see above), in order
+REVIVE = (
+    "UPDATE contact_attempts SET status = 'cancelled', reason = 'provider_outage' "
+    "WHERE status = 'error' AND channel = 'call' AND case_id IN (" + OPEN_CASES
+    + " AND three_day_rule <> 'met' AND deadline_at <= CURRENT_TIMESTAMP)",
+    "UPDATE cases SET next_check_at = deadline_at WHERE state <> 'closed' AND next_check_at IS NULL AND id IN "
+    "(SELECT case_id FROM contact_attempts WHERE status = 'cancelled' AND reason = 'provider_outage')",
+    "UPDATE contact_attempts SET status = 'planned', reason = 'provider_outage', retries = 0, first_error_at = NULL "
+    "WHERE status = 'error' AND case_id IN (" + OPEN_CASES + ")",
+)
 
 
 def upgrade() -> None:
@@ -35,6 +52,8 @@ def upgrade() -> None:
     )
     op.create_index('ux_channel_pauses_open', 'channel_pauses', ['store_code', 'channel'], unique=True,
                     postgresql_where=sa.text(OPEN), sqlite_where=sa.text(OPEN))
+    for statement in REVIVE:
+        op.execute(statement)
 
 
 def downgrade() -> None:
