@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from conftest import database_url, migrated_runtime
 from factories import add_visit, local, logged_in_client, make_user, post, seen, visit_row
 from fakes.twilio_emulator import TwilioEmulator
-from fakes.twilio_env import tick_at, twilio_env
+from fakes.twilio_env import import_visit, tick_at, twilio_env
 from sqlalchemy import select
 
 from followup.channels.base import AccountError
@@ -191,3 +191,24 @@ def test_a_call_whose_deadline_passed_while_paused_starts_the_fallback_with_syst
     assert [a.status for a in calls_of(prt, "SZ01")] == ["cancelled"] * 3  # no call after the deadline
     sms = [r.one("To") for r in emulator.requests if r.method == "POST" and r.resource == "Messages"]
     assert sorted(sms) == sorted(m for _, m, _ in SZ01)  # the SMS survey (R4) for each, at once
+
+
+def test_an_sms_sender_refused_pauses_the_stores_sms_and_not_its_calls(
+        twilio_rt: Runtime, emulator: TwilioEmulator, tmp_path: Path) -> None:
+    import_visit(twilio_rt, tmp_path, ro="WO-SMS", do_not_call=True)  # the SMS survey is due at once
+    import_visit(twilio_rt, tmp_path, ro="WO-CALL", mobile="+8613800138005")  # called on Friday 09:00
+    at = local(2026, 11, 19, 9, 0)
+    emulator.clock = lambda: at
+    emulator.fail_next(400, 21606, "The 'From' phone number is not a valid, SMS-capable inbound phone number")
+    tick_at(twilio_rt, at)
+    with twilio_rt.sessions() as s:
+        (sms,) = s.scalars(select(ContactAttempt).where(ContactAttempt.channel == "sms")).all()
+        assert (sms.status, sms.outcome, sms.due_at <= at) == ("planned", None, True)  # waits, as it was
+        (row,) = s.scalars(select(ChannelPause)).all()
+        assert (row.store_code, row.channel, row.code) == ("SZ01", "sms", "21606")
+    tick_at(twilio_rt, local(2026, 11, 19, 10, 0))
+    assert [r.status for r in emulator.requests if r.method == "POST" and r.resource == "Messages"] == [400]
+    emulator.clock = lambda: local(2026, 11, 20, 9, 0)
+    tick_at(twilio_rt, local(2026, 11, 20, 9, 0))
+    assert call_posts(emulator) == [("+8613800138005", 201)]  # the store's calls go on
+    assert len(events(twilio_rt, "channel.paused")) == 1
