@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from followup.channels.base import AccountError, Channel, Contact, PermanentError, TransientError
+from followup.engine.pauses import pause, paused_pairs
 from followup.engine.provider_callbacks import aliyun_report
 from followup.messages import OPT_OUT_CONFIRMATION
 from followup.settings import Settings
@@ -107,14 +108,21 @@ def send_replies(session: Session, channel: Channel, replies: list[Reply], now: 
     """Send the answers of a committed push, each a new ``SendSms``; the caller commits their ids.
 
     An answer the provider refuses is kept with status ``failed`` (the customer's message and the
-    survey's progress are already stored; staff see both on the case); how many went out."""
+    survey's progress are already stored; staff see both on the case); an account error pauses the
+    store's SMS as a dispatched SMS would (R3), and a paused store's answers are not sent. How many
+    went out."""
     went = 0
     for reply in replies:
+        if (reply.store_code, "sms") in paused_pairs(session):
+            reply.stored.status = "failed"  # the store's SMS are paused (R3): not sent, kept on the case
+            continue
         try:
             sent = channel.send(reply_contact(reply), now)
         except (TransientError, PermanentError, AccountError) as exc:
             reply.stored.status = "failed"
             log.warning("answer to an SMS reply not sent (%s): %s", getattr(exc, "code", None), exc)
+            if isinstance(exc, AccountError) and reply.stored.store_id is not None:  # R3: pause the store's SMS
+                pause(session, reply.store_code, reply.stored.store_id, "sms", exc.code, str(exc), now)
             continue
         reply.stored.provider_id, reply.stored.status = sent.provider_id, "sent"
         went += 1
