@@ -730,7 +730,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         code_guard=_code_guard(_table(raw, "web_survey", "web_survey")),
         web=_web(_table(raw, "web", "web")),
         sms_provider=sms_provider,
-        aliyun=_aliyun(_table(raw, "aliyun", "aliyun"), env_vars, sms_provider),
+        aliyun=_aliyun(_table(raw, "aliyun", "aliyun"), env_vars, sms_provider, production=env == "production"),
     )
 
 
@@ -842,9 +842,14 @@ def _aliyun_templates(table: Mapping[str, Any]) -> Mapping[str, AliyunTemplate]:
     return MappingProxyType(out)
 
 
-def _aliyun(table: Mapping[str, Any], env_vars: Mapping[str, str], provider: str) -> AliyunSettings:
-    """Alibaba Cloud SMS: secrets from the environment, ``[aliyun]`` templates and ``request_timeout``."""
+def _aliyun(table: Mapping[str, Any], env_vars: Mapping[str, str], provider: str, *,
+            production: bool = False) -> AliyunSettings:
+    """Alibaba Cloud SMS: secrets from the environment, ``[aliyun]`` templates and ``request_timeout``;
+    production talks to it over https only (the AccessKey signs every request, the numbers travel in it)."""
     endpoint, protocol = _aliyun_endpoint(env_vars.get("ALIYUN_SMS_ENDPOINT") or "dysmsapi.aliyuncs.com")
+    if production and provider == "aliyun" and protocol != "https":
+        raise ConfigError("ALIYUN_SMS_ENDPOINT", "production sends SMS over https only (an http:// endpoint is "
+                          "for a local emulator)")
     timeout = _get(table, "request_timeout", "aliyun.request_timeout", (int, float)) if "request_timeout" in table else 10
     if not 0 < float(timeout) <= 60:
         raise ConfigError("aliyun.request_timeout", f"seconds between 0 and 60, got {timeout!r}")

@@ -116,3 +116,12 @@ def test_a_missing_kind_is_refused_only_when_aliyun_sends(tmp_path: Path) -> Non
 def test_an_unknown_kind_is_named(tmp_path: Path) -> None:
     path = config_with(tmp_path, "[aliyun.templates.optin]", "[aliyun.templates.coupon]")
     assert config_error(FOLLOWUP_CONFIG=str(path)).key == "aliyun.templates.coupon"
+
+
+def test_production_refuses_an_http_endpoint() -> None:
+    prod = {"FOLLOWUP_ENV": "production", "FOLLOWUP_SECRET_KEY": "k" * 40, "PUBLIC_BASE_URL": "https://followup.example.cn",
+            "FOLLOWUP_CHANNEL_MODE": "twilio", "TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t",
+            "TWILIO_FROM_NUMBER": "+8675512345678", **ALIYUN}
+    err = config_error(**prod, ALIYUN_SMS_ENDPOINT="http://127.0.0.1:18080")
+    assert err.key == "ALIYUN_SMS_ENDPOINT" and "https" in str(err)
+    assert load(**prod).aliyun.protocol == "https"
