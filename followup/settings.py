@@ -264,6 +264,12 @@ class Settings:
     def store(self, code: str) -> StoreSettings:
         return self.stores[code]
 
+    @property
+    def simulator(self) -> bool:
+        """The phone simulator is offered: the sandbox, and never in production (where the sandbox
+        only stands in for calls that no store lets it make: every store calls by staff)."""
+        return self.channel_mode == "sandbox" and self.env != "production"
+
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -695,13 +701,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     secret_key = env_vars.get("FOLLOWUP_SECRET_KEY") or ""
     if env == "production":
         _refuse_unsafe_production(secret_key=secret_key, test_clock=test_clock, public=public)
-        _refuse_sandbox_in_production(mode, env_vars)
     database_url = _database_url(env_vars, env)
     app = _table(raw, "app", "app")
     calendar_file = path.parent / str(app.get("holiday_calendar", "holidays_cn.toml"))
     holiday_calendar = _holiday_calendar(calendar_file)
     webhooks = _table(raw, "webhooks", "webhooks")
     sms_provider = _sms_provider(env_vars, mode)
+    stores = MappingProxyType(_stores(_table(raw, "stores", "stores"), _table(raw, "policy", "policy"),
+                                      holiday_calendar, _calls_by(env_vars)))
+    if env == "production":
+        _refuse_sandbox_in_production(mode, sms_provider, stores, env_vars)
     return Settings(
         env=env,
         database_url=database_url,
@@ -710,8 +719,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         public_base_url=public,
         test_clock=test_clock,
         default_language=_language(app),
-        stores=MappingProxyType(_stores(_table(raw, "stores", "stores"), _table(raw, "policy", "policy"),
-                                        holiday_calendar, _calls_by(env_vars))),
+        stores=stores,
         survey=_survey(path.parent / str(app.get("survey_file", "survey.toml"))),
         bonus=_bonus(_table(raw, "bonus", "bonus")),
         complaints=_complaints(raw),
@@ -889,14 +897,23 @@ def _refuse_unsafe_production(*, secret_key: str, test_clock: bool, public: str)
         raise ConfigError("PUBLIC_BASE_URL", "production needs an https:// public URL")
 
 
-def _refuse_sandbox_in_production(mode: str, env_vars: Mapping[str, str]) -> None:
-    """Production never runs the sandbox: nobody would be contacted, the phone simulator would let
-    staff invent answers that count toward bonuses, and demo customers would answer real cases."""
+def _refuse_sandbox_in_production(mode: str, sms_provider: str, stores: Mapping[str, StoreSettings],
+                                  env_vars: Mapping[str, str]) -> None:
+    """Production never lets the sandbox stand in for a real contact: nobody would be contacted,
+    and demo customers would answer real cases. A mainland deployment whose calls are all made by
+    staff (``calls_by = "staff"`` in every store) and whose SMS go through Alibaba Cloud needs no
+    voice provider: there the sandbox channel mode is accepted, as it never places a call (the
+    phone simulator stays off in production)."""
+    if sms_provider == "sandbox":
+        key = "FOLLOWUP_SMS_PROVIDER" if env_vars.get("FOLLOWUP_SMS_PROVIDER", "").strip() else "FOLLOWUP_CHANNEL_MODE"
+        raise ConfigError(key, "the sandbox is refused in production (nobody would be contacted): set "
+                          "FOLLOWUP_CHANNEL_MODE=twilio and the Twilio credentials, or FOLLOWUP_SMS_PROVIDER=aliyun")
     if mode == "sandbox":
-        raise ConfigError("FOLLOWUP_CHANNEL_MODE", "the sandbox is refused in production (nobody would be "
-                          "contacted): set FOLLOWUP_CHANNEL_MODE=twilio and the Twilio credentials")
-    if env_vars.get("FOLLOWUP_SMS_PROVIDER", "").strip() == "sandbox":
-        raise ConfigError("FOLLOWUP_SMS_PROVIDER", "the sandbox is refused in production (nobody would be texted)")
+        by_ivr = sorted(code for code, store in stores.items() if store.calls_by != "staff")
+        if by_ivr:
+            raise ConfigError("FOLLOWUP_CHANNEL_MODE", f"the sandbox is refused in production: {', '.join(by_ivr)} "
+                              "call by IVR and nobody would be called; set FOLLOWUP_CHANNEL_MODE=twilio and the "
+                              "Twilio credentials, or calls_by = \"staff\" (FOLLOWUP_CALLS_BY=staff)")
     if env_vars.get("FOLLOWUP_SANDBOX_CUSTOMERS", "").strip() == "demo":
         raise ConfigError("FOLLOWUP_SANDBOX_CUSTOMERS", "demo customers are refused in production "
                           "(they would invent survey answers for real cases)")

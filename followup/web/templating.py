@@ -30,7 +30,7 @@ def init_app(app: Flask) -> None:
         return {
             "lang": current_language(), "current_user": g.get("user"),
             "label": lambda code: gettext(label(code)) if code else "",
-            "sandbox": runtime().settings.channel_mode == "sandbox",
+            "sandbox": runtime().settings.simulator,
         }
 
     app.add_template_filter(local_time, "local")

@@ -253,6 +253,26 @@ def test_production_refuses(change: dict[str, str], key: str) -> None:
     assert config_error(**env).key == key
 
 
+MAINLAND = {**PRODUCTION, "FOLLOWUP_CHANNEL_MODE": "sandbox", "TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": "",
+            "TWILIO_FROM_NUMBER": "", "FOLLOWUP_SMS_PROVIDER": "aliyun", "ALIYUN_ACCESS_KEY_ID": "LTAI5tExample",
+            "ALIYUN_ACCESS_KEY_SECRET": "secret", "ALIYUN_CALLBACK_TOKEN": "t" * 24}
+
+
+def test_a_mainland_store_needs_no_voice_provider_when_staff_make_every_call() -> None:
+    """Staff calls (the worklist) and Alibaba Cloud SMS: production starts without Twilio, and the
+    phone simulator is off (nothing in production may invent a customer's answer)."""
+    s = load(**MAINLAND, FOLLOWUP_CALLS_BY="staff")
+    assert (s.env, s.channel_mode, s.sms_provider) == ("production", "sandbox", "aliyun")
+    assert all(store.calls_by == "staff" for store in s.stores.values()) and s.simulator is False
+    # an IVR store would have its calls "made" by the sandbox: refused, naming the store
+    err = config_error(**MAINLAND)
+    assert err.key == "FOLLOWUP_CHANNEL_MODE" and "SZ01" in str(err) and "call by IVR" in str(err)
+
+
+def test_the_simulator_is_offered_in_the_sandbox_outside_production() -> None:
+    assert load(FOLLOWUP_CHANNEL_MODE="sandbox").simulator is True
+
+
 def test_production_allows_sqlite() -> None:
     assert load(**PRODUCTION, DATABASE_URL="sqlite:////var/lib/followup/followup.db").env == "production"
 

@@ -25,7 +25,7 @@ KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#")
 
 @bp.before_request
 def _sandbox_only() -> Any:
-    if runtime().settings.channel_mode != "sandbox":
+    if not runtime().settings.simulator:
         return render_template("admin/simulator_off.html"), 404
     return None
 
