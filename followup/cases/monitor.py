@@ -114,7 +114,7 @@ def monitor(session: Session, viewer: Viewer, now: datetime) -> Monitor:
             Number(step, n, replace(this_month, funnel=step).query_args())
             for step, n in count_funnel(session, viewer, this_month, now).items()
         ],
-        no_next_step=count_without_next_step(session, cond),
+        no_next_step=count_without_next_step(session, cond, now),
     )
 
 

@@ -5,8 +5,9 @@ a duty of the worker:
 
 * a contact is planned (``planned`` with its ``due_at``: the dispatcher claims it then; a call of a
   ``calls_by = staff`` store is the same row, shown on the call worklist), or in flight
-  (``dispatching``, whose lease brings it back if its worker died; ``in_progress``, whose result
-  the provider's callback brings, or, for a letter, the daily batch and the batch being mailed);
+  (``dispatching``, whose lease brings it back if its worker died; ``in_progress``: a call whose
+  status callback may still come — one started more than :data:`LOST_CALL` ago lost it, as nothing
+  else looks at the row — or a letter, which the daily batch and the batch's mailing move on);
 * the case waits with the instant it is looked at again: ``next_check_at`` (the planner looks at
   it then: an SMS survey awaiting its reply, a mailed letter awaiting its reply timeout, a new or
   re-imported case, a result just recorded);
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
@@ -40,8 +41,9 @@ if TYPE_CHECKING:
 
 #: every case state but ``closed``
 OPEN_STATES = tuple(s for s in CASE_STATES if s != "closed")
-#: attempt statuses that are the case's next step in themselves (a planned one also needs its due time)
-IN_FLIGHT = ("dispatching", "in_progress")
+#: a call still ``in_progress`` this long after it started will get no status callback any more: Twilio
+#: ends every call within its time limit (4 hours by default), and nothing else looks at the row
+LOST_CALL = timedelta(hours=4)
 
 
 @dataclass(frozen=True)
@@ -70,16 +72,21 @@ class Health:
         return not self.cases and not self.complaints
 
 
-def _moving() -> ColumnElement[bool]:
-    """A contact row that is the case's next step: planned with a due time, or in flight.
+def _moving(now: datetime) -> ColumnElement[bool]:
+    """A contact row that is the case's next step: planned with a due time; dispatching (its lease
+    brings it back); in progress — a letter (the daily batch, then staff mailing it) or a call whose
+    status callback may still come (started less than :data:`LOST_CALL` ago).
 
     Looked up case by case through ``ix_attempts_case`` (a few rows each). ``OFFSET 0`` keeps
     PostgreSQL from turning ``NOT EXISTS`` into an anti-join, which reads the whole attempts table
     (no index serves ``in_progress``): measured on 1M cases and 3M attempts, 1.4 s that way."""
     return (select(ContactAttempt.id).where(
         ContactAttempt.case_id == FollowupCase.id,
-        or_(ContactAttempt.status.in_(IN_FLIGHT),
-            and_(ContactAttempt.status == "planned", ContactAttempt.due_at.is_not(None))),
+        or_(ContactAttempt.status == "dispatching",
+            and_(ContactAttempt.status == "planned", ContactAttempt.due_at.is_not(None)),
+            and_(ContactAttempt.status == "in_progress",
+                 or_(ContactAttempt.channel != "call", ContactAttempt.started_at.is_(None),
+                     ContactAttempt.started_at > now - LOST_CALL))),
     ).offset(0).exists())
 
 
@@ -113,7 +120,7 @@ def cases_without_next_step(session: Session, settings: Settings, now: datetime,
         select(FollowupCase, Visit.ro_number)
         .join(Visit, Visit.id == FollowupCase.visit_id)
         .where(FollowupCase.store_id.in_(list(stores)), FollowupCase.state.in_(OPEN_STATES),
-               FollowupCase.next_check_at.is_(None), ~_moving())
+               FollowupCase.next_check_at.is_(None), ~_moving(now))
         .order_by(FollowupCase.id)
     ).all()
     out: list[NoNextStep] = []
@@ -135,6 +142,7 @@ def cases_without_next_step(session: Session, settings: Settings, now: datetime,
     stuck_ids = {c.complaint_id: c for c in _stuck(session, settings, now, store_codes, stuck)}
     for case, ro in rows:
         code = stores[case.store_id]
+        latest = last.get(case.id)
         if case.state == "complaint":
             open_ids = complaint_of.get(case.id, [])
             moving = [cid for cid in open_ids if cid not in stuck_ids]
@@ -143,8 +151,11 @@ def cases_without_next_step(session: Session, settings: Settings, now: datetime,
             reason = ("in complaint state, but none of its complaints is open" if not open_ids else
                       "; ".join(f"its complaint #{cid} has no way forward: {stuck_ids[cid].problem}"
                                 for cid in open_ids))
+        elif latest is not None and latest.channel == "call" and latest.status == "in_progress":
+            reason = (f"call #{latest.number} has waited for the provider's status callback since "
+                      f"{latest.started_at:%Y-%m-%d %H:%M} UTC: none will come now, and nothing looks at it again")
         else:
-            reason = f"nothing planned and nothing looks at it again ({_describe(last.get(case.id))})"
+            reason = f"nothing planned and nothing looks at it again ({_describe(latest)})"
         if case.flagged and case.flag_reason:
             reason += f"; flagged: {case.flag_reason}"
         out.append(NoNextStep(case.id, code, ro, case.state, reason))
@@ -173,13 +184,13 @@ def _stuck(session: Session, settings: Settings, now: datetime, store_codes: Seq
     return stuck_complaints(session, settings, now, store_codes=list(store_codes) if store_codes else None)
 
 
-def count_without_next_step(session: Session, cases: ColumnElement[bool]) -> int:
+def count_without_next_step(session: Session, cases: ColumnElement[bool], now: datetime) -> int:
     """How many of ``cases`` (a condition on :class:`FollowupCase`, e.g. the monitor's viewer) are open
     with no next step, in one COUNT. A case in ``complaint`` state counts when none of its complaints
     is open; whether an open complaint has a way forward is R7's check (``followup doctor``)."""
     open_complaint = exists().where(Complaint.case_id == FollowupCase.id, Complaint.status != "closed")
     n = session.scalar(select(func.count()).select_from(FollowupCase).where(
-        cases, FollowupCase.state.in_(OPEN_STATES), FollowupCase.next_check_at.is_(None), ~_moving(),
+        cases, FollowupCase.state.in_(OPEN_STATES), FollowupCase.next_check_at.is_(None), ~_moving(now),
         or_(FollowupCase.state != "complaint", ~open_complaint)))
     return int(n or 0)
 

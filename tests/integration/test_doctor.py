@@ -66,6 +66,18 @@ def test_every_kind_of_next_step_counts_and_a_stranded_case_is_listed(rt: Runtim
         assert health.open_cases == 4 and not health.ok
 
 
+def test_a_call_whose_status_callback_never_came_is_found_after_four_hours(rt: Runtime) -> None:
+    case_id = add_visit(rt, visit_row("RO-CB"), at=NOW, plan=True)
+    with rt.sessions() as s:  # the provider took the call; its final status callback is lost
+        call = s.scalars(select(ContactAttempt).where(ContactAttempt.case_id == case_id)).one()
+        call.status, call.started_at, call.provider_id = "in_progress", NOW, "CA0001"
+        s.get_one(FollowupCase, case_id).next_check_at = None
+        s.commit()
+        assert cases_without_next_step(s, rt.settings, NOW + timedelta(hours=3, minutes=59)) == []
+        (found,) = cases_without_next_step(s, rt.settings, NOW + timedelta(hours=4, minutes=1))
+    assert found.ro_number == "RO-CB" and "call #1 has waited for the provider's status callback since" in found.reason
+
+
 def test_a_case_in_complaint_state_with_no_open_complaint_has_no_next_step(rt: Runtime) -> None:
     case_id = add_visit(rt, visit_row("RO-CMP"), at=NOW, plan=True)
     strand(rt, case_id, state="complaint")
