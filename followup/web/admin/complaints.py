@@ -113,62 +113,61 @@ def detail(complaint_id: int) -> Any:
     )
 
 
+def _staff_action(complaint_id: int, action: Callable[..., object], done: str, *, with_settings: bool = True,
+                  back: str | None = None, **fields: object) -> Any:
+    """:func:`_act` with ``action(session, complaint, user, **fields, [settings,] now)`` of
+    :mod:`followup.complaints.actions`, the form's ``fields`` given by the view."""
+    rt = runtime()
+    extra: dict[str, object] = {"settings": rt.settings} if with_settings else {}
+    return _act(complaint_id, lambda c: action(db_session(), c, g.user, **fields, **extra, now=rt.clock.now()),
+                done, back=back)
+
+
 @bp.post("/<int:complaint_id>/acknowledge")
 @login_required
 def acknowledge(complaint_id: int) -> Any:
-    rt = runtime()
-    return _act(complaint_id, lambda c: actions.acknowledge(
-        db_session(), c, g.user, settings=rt.settings, now=rt.clock.now()), "Complaint acknowledged.")
+    return _staff_action(complaint_id, actions.acknowledge, "Complaint acknowledged.")
 
 
 @bp.post("/<int:complaint_id>/contact")
 @login_required
 def contact(complaint_id: int) -> Any:
-    form, rt = request.form, runtime()
-    return _act(complaint_id, lambda c: actions.log_contact(
-        db_session(), c, g.user, note=form.get("note"), cause=form.get("cause"), fix=form.get("fix"),
-        settings=rt.settings, now=rt.clock.now()), "Contact recorded.")
+    form = request.form
+    return _staff_action(complaint_id, actions.log_contact, "Contact recorded.",
+                         note=form.get("note"), cause=form.get("cause"), fix=form.get("fix"))
 
 
 @bp.post("/<int:complaint_id>/escalate")
 @login_required
 def escalate(complaint_id: int) -> Any:
-    rt = runtime()
-    return _act(complaint_id, lambda c: actions.escalate_now(
-        db_session(), c, g.user, note=request.form.get("note"), settings=rt.settings, now=rt.clock.now()),
-        "Complaint escalated: the next level is in charge.")
+    return _staff_action(complaint_id, actions.escalate_now, "Complaint escalated: the next level is in charge.",
+                         note=request.form.get("note"))
 
 
 @bp.post("/<int:complaint_id>/resolve")
 @login_required
 def resolve(complaint_id: int) -> Any:
-    form, rt = request.form, runtime()
-    return _act(complaint_id, lambda c: actions.resolve(
-        db_session(), c, g.user, cause=form.get("cause"), fix=form.get("fix"), note=form.get("note"),
-        settings=rt.settings, now=rt.clock.now()), "Complaint resolved: the customer is surveyed again.")
+    form = request.form
+    return _staff_action(complaint_id, actions.resolve, "Complaint resolved: the customer is surveyed again.",
+                         cause=form.get("cause"), fix=form.get("fix"), note=form.get("note"))
 
 
 @bp.post("/<int:complaint_id>/category")
 @login_required
 def category(complaint_id: int) -> Any:
-    return _act(complaint_id, lambda c: actions.set_category(
-        db_session(), c, g.user, category=request.form.get("category", ""), now=runtime().clock.now()),
-        "Category saved.", back=request.form.get("back"))
+    return _staff_action(complaint_id, actions.set_category, "Category saved.", with_settings=False,
+                         back=request.form.get("back"), category=request.form.get("category", ""))
 
 
 @bp.post("/<int:complaint_id>/close")
 @role_required("manager")
 def close(complaint_id: int) -> Any:
-    rt = runtime()
-    return _act(complaint_id, lambda c: actions.close_dissatisfied(
-        db_session(), c, g.user, reason=request.form.get("reason"), settings=rt.settings,
-        now=rt.clock.now()), "Complaint closed.")
+    return _staff_action(complaint_id, actions.close_dissatisfied, "Complaint closed.",
+                         reason=request.form.get("reason"))
 
 
 @bp.post("/<int:complaint_id>/close-unconfirmed")
 @role_required("manager")
 def close_unconfirmed(complaint_id: int) -> Any:
-    rt = runtime()
-    return _act(complaint_id, lambda c: actions.close_unconfirmed(
-        db_session(), c, g.user, note=request.form.get("note"), settings=rt.settings, now=rt.clock.now()),
-        "Complaint closed: resolution not confirmed by the customer.")
+    return _staff_action(complaint_id, actions.close_unconfirmed,
+                         "Complaint closed: resolution not confirmed by the customer.", note=request.form.get("note"))
