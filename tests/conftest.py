@@ -7,6 +7,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -112,24 +113,33 @@ def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)
 
 
-@pytest.fixture(scope="session")
-def pg_template() -> Iterator[str]:
-    """One PostgreSQL schema per test process, migrated once; each test empties it (``migrated_runtime``)."""
-    schema = f"t_{uuid.uuid4().hex[:10]}"
+@contextmanager
+def new_pg_schema(prefix: str) -> Iterator[str]:
+    """A schema of its own (``prefix`` and a random tail) on the test server; the URL that works in it.
+    Dropped afterwards."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = make_engine(PG_URL)
     try:
         with admin.begin() as c:
             c.execute(text(f"CREATE SCHEMA {schema}"))
     except Exception as exc:  # pragma: no cover - only when PostgreSQL is down
         pytest.fail(f"PostgreSQL at {PG_URL} is not answering: {exc}")
-    url = f"{PG_URL}?options=-csearch_path%3D{schema}"
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    yield url
-    with admin.begin() as c:
-        c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    try:
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as c:
+            c.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """One PostgreSQL schema per test process, migrated once; each test empties it (``migrated_runtime``)."""
+    with new_pg_schema("t") as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
 
 
 def migrated_runtime(settings: Settings) -> Runtime:

@@ -13,7 +13,6 @@ import shutil
 import sqlite3
 import subprocess
 import threading
-import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from sqlalchemy.engine import make_url
 from followup.backup import libpq_url, search_path_schema
 from followup.cli import main
 from followup.db import make_engine
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, new_pg_schema
 
 Snapshot = dict[str, list[tuple[str, ...]]]
 
@@ -182,19 +181,8 @@ def test_pg_dump_gets_the_password_by_environment_never_on_its_command_line() ->
 @pytest.fixture
 def pg_schema() -> Iterator[str]:
     """A schema of this test's own on the test server; its URL. Dropped afterwards."""
-    schema = f"bk_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(PG_URL)
-    try:
-        with admin.begin() as c:
-            c.execute(text(f"CREATE SCHEMA {schema}"))
-    except Exception as exc:  # pragma: no cover - only when PostgreSQL is down
-        pytest.fail(f"PostgreSQL at {PG_URL} is not answering: {exc}")
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as c:
-            c.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        admin.dispose()
+    with new_pg_schema("bk") as url:
+        yield url
 
 
 def pg_restore(url: str, archive: Path, *, clean: bool) -> None:
