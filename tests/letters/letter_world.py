@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 
 import factories
 from factories import SH, run_until
+from sqlalchemy import select
 
 from followup.channels.base import Contact, Sent
 from followup.channels.sandbox import SandboxChannel, silent
 from followup.intake.records import VisitRow
-from followup.models import FollowupCase
+from followup.models import FollowupCase, SurveyResponse
 from followup.runtime import Runtime
 
 __all__ = ["DELIVERED", "SH", "add_visit", "case_row", "queue_letter", "run_until", "unreachable", "visit_row"]
@@ -53,3 +54,16 @@ def queue_letter(rt: Runtime, n: int = 1, **changes: object) -> int:
     case_id = add_visit(rt, visit_row(n, **changes))
     run_until(rt, SandboxChannel(unreachable), datetime(2026, 11, 21, 12, 0, tzinfo=UTC), only=("dispatch",))
     return case_id
+
+
+def answered_on_the_web(rt: Runtime, case_id: int) -> SurveyResponse:
+    """The case of a maintenance visit whose customer answered the web survey satisfied: closed
+    ``satisfied``, and its one completed response (web, 95.0); that response."""
+    case = case_row(rt, case_id)
+    assert (case.state, case.outcome) == ("closed", "satisfied")
+    with rt.sessions() as s:
+        resp = s.scalars(select(SurveyResponse).where(SurveyResponse.status == "completed")).one()
+        # a maintenance visit: fixed_right was not asked, the score is over the questions asked (R5)
+        assert (resp.channel, resp.made_by, resp.score) == ("web", "web", 95.0)  # (36 + 20 + 20) / 0.8
+        s.expunge(resp)
+        return resp
