@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from browser_support import CHROMIUM
+from next_step_check import assert_every_open_case_has_a_next_step
 
 
 @pytest.fixture(scope="module")
@@ -17,3 +18,13 @@ def browser() -> Iterator[Any]:
                               args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         yield b
         b.close()
+
+
+@pytest.fixture(autouse=True)
+def _every_open_case_has_a_next_step(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After each browser scenario on a served database: ``followup doctor`` finds no open case
+    without a next step (RULES R3, issue #16)."""
+    yield
+    if "served" in request.fixturenames:
+        _base, rt = request.getfixturevalue("served")
+        assert_every_open_case_has_a_next_step(rt)

@@ -29,7 +29,8 @@ from typing import Any
 
 import pytest
 import requests
-from factories import SH, local
+from factories import SH, local, make_user
+from next_step_check import assert_every_open_case_has_a_next_step
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 from worklist_world import BAD, GOOD, at, people, staff_runtime, user_token
@@ -162,6 +163,9 @@ def work(rt: Runtime, seats: Seats, until: datetime, *, staff_at_work: Any) -> N
 
 
 def test_three_callers_work_the_list_through_the_api(srt: Runtime) -> None:
+    # the store's general manager (config: general_manager = "gm"): a complaint that escalates to level 3
+    # has someone to act on it (R7), as the doctor checks at the end
+    make_user(srt, "gm", "manager", at=srt.clock.now())
     server = serve(srt)
     try:
         with srt.sessions() as s:
@@ -257,3 +261,4 @@ def test_three_callers_work_the_list_through_the_api(srt: Runtime) -> None:
     assert sorted(e["ro_number"] for e in events["three_day_rule.breached"]) == sorted(staff_capacity)
     assert {e["reason"] for e in events["three_day_rule.breached"]} == {"staff_capacity"}
     assert len(events["complaint.opened"]) == seen["complaint"]
+    assert_every_open_case_has_a_next_step(srt)  # followup doctor: RULES R3 (#16)
