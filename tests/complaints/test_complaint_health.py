@@ -28,6 +28,13 @@ def problems(rt: Runtime) -> list[str]:
         return [p.problem for p in stuck_complaints(s, rt.settings, rt.clock.now())]
 
 
+def changed(rt: Runtime, **values: object) -> None:
+    """The complaint's columns set to ``values`` (a state the actions would reach)."""
+    with rt.sessions() as s:
+        s.execute(update(Complaint).values(**values))
+        s.commit()
+
+
 def test_an_open_complaint_that_escalates_is_not_stuck_even_before_anyone_logs_in(rt: Runtime) -> None:
     cid = one_complaint(rt)
     user(rt, "gm", "manager")  # the general manager at the top can always act
@@ -41,9 +48,7 @@ def test_an_open_complaint_that_escalates_is_not_stuck_even_before_anyone_logs_i
 def test_a_top_level_complaint_nobody_can_act_on_is_stuck(rt: Runtime) -> None:
     cid = one_complaint(rt)
     user(rt, "manager", "manager")  # the service manager cannot act at level 3, and no gm or admin exists
-    with rt.sessions() as s:
-        s.execute(update(Complaint).values(level=3, assignee="gm"))
-        s.commit()
+    changed(rt, level=3, assignee="gm")
     (stuck,) = problems(rt)
     assert "nobody" in stuck
     user(rt, "admin", "admin")
@@ -58,23 +63,17 @@ def test_a_top_level_complaint_nobody_can_act_on_is_stuck(rt: Runtime) -> None:
 def test_a_resolved_complaint_with_no_resurvey_and_no_check_is_stuck(rt: Runtime) -> None:
     one_complaint(rt)
     user(rt, "manager", "manager")
-    with rt.sessions() as s:
-        s.execute(update(Complaint).values(status="resolved", resolved_at=NOW, resurvey_check_at=None))
-        s.commit()
+    changed(rt, status="resolved", resolved_at=NOW, resurvey_check_at=None)
     (stuck,) = problems(rt)
     assert "re-survey" in stuck
-    with rt.sessions() as s:  # looked at again later (reminder, timeout): it has a way forward
-        s.execute(update(Complaint).values(resurvey_check_at=NOW + timedelta(days=2)))
-        s.commit()
+    changed(rt, resurvey_check_at=NOW + timedelta(days=2))  # looked at again later (reminder, timeout)
     assert problems(rt) == []
 
 
 def test_a_complaint_only_a_manager_may_close_needs_a_manager(rt: Runtime) -> None:
     one_complaint(rt)
     user(rt, "staff", "info_staff")
-    with rt.sessions() as s:
-        s.execute(update(Complaint).values(status="resolved", resolved_at=NOW, unconfirmed_at=NOW))
-        s.commit()
+    changed(rt, status="resolved", resolved_at=NOW, unconfirmed_at=NOW)
     (stuck,) = problems(rt)
     assert "manager" in stuck
     user(rt, "boss", "manager")
