@@ -6,10 +6,10 @@ Run with ``UPDATE_GOLDEN=1`` to rewrite the golden files after an intended wordi
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from golden_files import assert_golden
 
 from followup.messages import render, segments, sms_text
 from followup.settings import Settings
@@ -32,11 +32,7 @@ def resurvey_sms(settings: Settings, lang: str, question_index: int = 0) -> str:
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_golden(settings: Settings, lang: str) -> None:
-    text = resurvey_sms(settings, lang)
-    golden = GOLDEN / lang / "sms_resurvey.txt"
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.write_text(text + "\n", encoding="utf-8")
-    assert text == golden.read_text(encoding="utf-8").rstrip("\n")
+    assert_golden(GOLDEN / lang / "sms_resurvey.txt", resurvey_sms(settings, lang))
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -56,9 +52,6 @@ def progress_sms(settings: Settings, lang: str) -> str:
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_progress_sms_golden_and_length(settings: Settings, lang: str) -> None:
     text = progress_sms(settings, lang)
-    golden = GOLDEN / lang / "sms_progress.txt"
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.write_text(text + "\n", encoding="utf-8")
-    assert text == golden.read_text(encoding="utf-8").rstrip("\n")
+    assert_golden(GOLDEN / lang / "sms_progress.txt", text)
     assert text.startswith("【星河大众】") and text.endswith("回T退订") and "0755-86001234" in text
     assert segments(text) <= 2, (lang, len(text), text)

@@ -7,11 +7,11 @@ characters single, 67 per part) for every question and realistic long names. Run
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
+from golden_files import assert_golden
 
 from followup.messages import render, segments, sms_text
 from followup.settings import Settings
@@ -54,11 +54,7 @@ def test_golden(settings: Settings, name: str, lang: str) -> None:
     text = golden_text(settings, name, lang)
     if name.startswith("sms_") and not name.startswith("sms_hint"):
         text = sms_text(settings.stores["SZ01"].sms_signature, text, lang, opt_out_hint=name != "sms_optout")
-    golden = GOLDEN / lang / f"{name}.txt"
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(text + "\n", encoding="utf-8")
-    assert text == golden.read_text(encoding="utf-8").rstrip("\n")
+    assert_golden(GOLDEN / lang / f"{name}.txt", text)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
