@@ -73,6 +73,9 @@ class ContactAttempt(Base):
         # the monitor's calls made / failed today
         Index("ix_attempts_call_ended", "ended_at", postgresql_where=text("channel = 'call'"),
               sqlite_where=text("channel = 'call'")),
+        # /metrics: SMS finished in the last 5 minutes and hour
+        Index("ix_attempts_sms_ended", "ended_at", postgresql_where=text("channel = 'sms'"),
+              sqlite_where=text("channel = 'sms'")),
         Index(
             "ix_attempts_dispatching",
             "lease_until",

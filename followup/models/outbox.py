@@ -48,6 +48,9 @@ class WebhookSubscriber(Base):
     created_at: Mapped[datetime]
     #: when it was turned off (410 Gone, by an admin, or removed from the configuration)
     disabled_at: Mapped[datetime | None]
+    #: standard (Standard Webhooks) | wecom (企业微信 group robot) | dingtalk (钉钉 group robot, its
+    #: 加签 secret ``SEC…`` in ``secret``); robots get a Markdown message of a few event types
+    kind: Mapped[str] = mapped_column(String(10), default="standard", server_default="standard")
 
 
 class WebhookDelivery(Base):

@@ -18,7 +18,8 @@ class TwilioCallback(Base):
     """
 
     __tablename__ = "twilio_callbacks"
-    __table_args__ = (UniqueConstraint("sid", "status"), Index("ix_twilio_callbacks_pending", "pending"))
+    __table_args__ = (UniqueConstraint("sid", "status"), Index("ix_twilio_callbacks_pending", "pending"),
+                      Index("ix_twilio_callbacks_received", "received_at"))  # /metrics: callbacks per 5 minutes
     id: Mapped[int] = mapped_column(primary_key=True)
     #: CallSid or MessageSid
     sid: Mapped[str] = mapped_column(String(64))

@@ -18,6 +18,7 @@ from followup.models import DeliveryTry, WebhookDelivery, WebhookEvent, WebhookS
 from followup.webhooks.destinations import DestinationRefused, Resolver, resolve
 from followup.webhooks.outbox import new_event_id
 from followup.webhooks.poster import short_line
+from followup.webhooks.robots import DINGTALK, KINDS, STANDARD, shown_url
 from followup.webhooks.signing import new_secret
 from followup.webhooks.subscribers import BY_ADMIN, GONE, disable, rotate_secret
 
@@ -76,20 +77,35 @@ def check_public(url: str, *, allow_private: bool, resolver: Resolver | None = N
                               "metadata addresses are refused).") from None
 
 
+def check_robot_secret(kind: str, secret: str) -> str:
+    """A DingTalk robot's 加签 secret (``SEC…``, optional: the robot may use a keyword instead);
+    none for the others."""
+    secret = secret.strip()
+    if kind != DINGTALK or not secret:
+        return ""
+    if not secret.startswith("SEC") or len(secret) > 200 or not secret.isascii() or not secret.isalnum():
+        raise SubscriberError("The DingTalk signing secret starts with SEC and has only letters and digits.")
+    return secret
+
+
 def add(session: Session, url: str, *, now: datetime, actor: str, allow_private: bool = False,
-        resolver: Resolver | None = None) -> tuple[WebhookSubscriber, str]:
-    """A new subscriber with a fresh secret; the secret is returned to be shown once. Its address
-    must be public unless ``allow_private`` (``FOLLOWUP_WEBHOOK_ALLOW_PRIVATE``)."""
+        resolver: Resolver | None = None, kind: str = STANDARD,
+        robot_secret: str = "") -> tuple[WebhookSubscriber, str | None]:
+    """A new subscriber. A standard one gets a fresh secret, returned to be shown once; a group robot
+    (``kind`` wecom or dingtalk) has none to show (DingTalk's ``robot_secret`` is the robot's own).
+    Its address must be public unless ``allow_private`` (``FOLLOWUP_WEBHOOK_ALLOW_PRIVATE``)."""
+    if kind not in KINDS:
+        raise SubscriberError("Choose the kind of subscriber: Standard Webhooks, WeCom robot or DingTalk robot.")
     url = check_url(url)
     check_public(url, allow_private=allow_private, resolver=resolver)
     if session.scalar(select(WebhookSubscriber.id).where(WebhookSubscriber.url == url)) is not None:
         raise SubscriberError("This address is already a subscriber.")
-    secret = new_secret()
-    sub = WebhookSubscriber(url=url, secret=secret, active=True, source="admin", created_at=now)
+    secret = new_secret() if kind == STANDARD else check_robot_secret(kind, robot_secret)
+    sub = WebhookSubscriber(url=url, secret=secret, active=True, source="admin", created_at=now, kind=kind)
     session.add(sub)
     session.flush()
-    audit.record(session, actor, "webhook.subscriber_added", at=now, url=url)
-    return sub, secret
+    audit.record(session, actor, "webhook.subscriber_added", at=now, url=shown_url(url, kind), kind=kind)
+    return sub, secret if kind == STANDARD else None
 
 
 def get(session: Session, sub_id: int) -> WebhookSubscriber:
@@ -118,6 +134,8 @@ def rotate(session: Session, sub: WebhookSubscriber, *, now: datetime, actor: st
     """A new secret (shown once); the old one keeps signing for 24 hours next to it."""
     if sub.source == "config":
         raise SubscriberError("This subscriber's secret comes from the configuration; change it there.")
+    if sub.kind != STANDARD:
+        raise SubscriberError("A group robot's secret is set in the group's robot settings; add the robot again.")
     secret = rotate_secret(sub, now)
     audit.record(session, actor, "webhook.secret_rotated", at=now, url=sub.url)
     return secret
@@ -175,5 +193,5 @@ def replay(session: Session, delivery_id: int, *, now: datetime, actor: str) -> 
     return d
 
 
-__all__ = ["GONE", "SubscriberError", "add", "delivery_log", "overview", "queue_test", "replay", "rotate",
+__all__ = ["GONE", "SubscriberError", "add", "shown_url", "delivery_log", "overview", "queue_test", "replay", "rotate",
            "turn_off", "turn_on"]

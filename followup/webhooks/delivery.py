@@ -36,6 +36,8 @@ from followup.models import DeliveryTry, WebhookDelivery, WebhookEvent, WebhookS
 from followup.runtime import Runtime
 from followup.webhooks.destinations import DestinationRefused, Resolver, resolve
 from followup.webhooks.poster import Answer, HttpPoster, Poster, short_line
+from followup.webhooks.robots import STANDARD, accepted
+from followup.webhooks.robots.request import robot_request
 from followup.webhooks.signing import body_of, sign_headers
 from followup.webhooks.subscribers import GONE, disable, fan_out, sync_subscribers, valid_secrets
 
@@ -186,7 +188,8 @@ def deliver_due(rt: Runtime, now: datetime, *, poster: Poster | None = None, rng
             d = s.get_one(WebhookDelivery, delivery_id)
             event = s.get_one(WebhookEvent, d.event_id)
             ok = send_one(s, d, event, rt.settings.webhook_timeout, poster, now, rng, counts,
-                          allow_private=rt.settings.webhook_allow_private, resolver=resolver)
+                          allow_private=rt.settings.webhook_allow_private, resolver=resolver,
+                          public_base_url=rt.settings.public_base_url)
             s.commit()
         if not ok and key[1] is not None:
             waiting.add(key)
@@ -219,42 +222,52 @@ def _default_poster() -> HttpPoster:
 
 def send_one(session: Session, d: WebhookDelivery, event: WebhookEvent, timeout: float, poster: Poster,
              now: datetime, rng: Jitter, counts: DeliveryCounts, *, allow_private: bool = False,
-             resolver: Resolver | None = None) -> bool:
+             resolver: Resolver | None = None, public_base_url: str = "") -> bool:
     """Sign, post and record one try; True when it was delivered. The caller commits.
 
     A subscriber added in the panel is sent nothing unless its address is public (checked now,
-    after resolving its name; ``allow_private``: ``FOLLOWUP_WEBHOOK_ALLOW_PRIVATE``).
+    after resolving its name; ``allow_private``: ``FOLLOWUP_WEBHOOK_ALLOW_PRIVATE``). A group
+    robot (``kind`` wecom or dingtalk) gets its Markdown message instead of the signed event
+    (:mod:`.robots`), with links to ``public_base_url``, and only an ``errcode`` 0 delivers it.
     """
     sub = session.get_one(WebhookSubscriber, d.subscriber_id)
     if d.status != "pending" or not sub.active:
         return False
-    body = body_of(event.type, event.occurred_at, event.data)
     sent_at = wall_clock()
-    headers = sign_headers(event.event_id, body, valid_secrets(sub, now), sent_at)
-    url, guarded = sub.url, sub.source == "admin" and not allow_private
+    robot = sub.kind != STANDARD
+    if robot:
+        url, payload = robot_request(session, sub, event, public_base_url=public_base_url, sent_at=sent_at)
+        headers = {"content-type": "application/json; charset=utf-8"}
+    else:
+        body = body_of(event.type, event.occurred_at, event.data)
+        url, payload = sub.url, body.encode("utf-8")
+        headers = sign_headers(event.event_id, body, valid_secrets(sub, now), sent_at)
+    guarded = sub.source == "admin" and not allow_private
     session.commit()  # no transaction held open while the receiver thinks
     started = monotonic()
     if guarded:  # added in the panel: checked again now, and called at the address that was checked
         try:
-            answer = poster.post(url, body.encode("utf-8"), headers, timeout, connect_to=resolve(url, resolver).address)
+            answer = poster.post(url, payload, headers, timeout, connect_to=resolve(url, resolver).address)
         except DestinationRefused as exc:
             answer = Answer(None, "", error=f"refused: {exc}")
     else:
-        answer = poster.post(url, body.encode("utf-8"), headers, timeout)
+        answer = poster.post(url, payload, headers, timeout)
     latency = int((monotonic() - started) * 1000)
     d.tries += 1
     d.last_try_at, d.last_status = now, answer.status
     d.last_response = short_line(answer.text if answer.status is not None else answer.error)
-    result = _decide(session, d, sub, answer, now, sent_at, rng, counts)
+    refused = robot and answer.status is not None and 200 <= answer.status < 300 and not accepted(answer.text)
+    result = _decide(session, d, sub, answer, now, sent_at, rng, counts, refused=refused)
     session.add(DeliveryTry(delivery_id=d.id, at=now, sent_at=sent_at, http_status=answer.status,
                             latency_ms=latency, response=d.last_response, result=result))
     return result == "delivered"
 
 
 def _decide(session: Session, d: WebhookDelivery, sub: WebhookSubscriber, answer: Answer, now: datetime,
-            sent_at: datetime, rng: Jitter, counts: DeliveryCounts) -> str:
+            sent_at: datetime, rng: Jitter, counts: DeliveryCounts, *, refused: bool = False) -> str:
+    """``refused``: a robot answered 2xx with a non-zero ``errcode`` (a failed try like a 500)."""
     status = answer.status
-    if status is not None and 200 <= status < 300:
+    if status is not None and 200 <= status < 300 and not refused:
         d.status, d.delivered_at, d.next_try_at = "delivered", now, None
         counts.sent += 1
         return "delivered"

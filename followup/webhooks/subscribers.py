@@ -19,6 +19,7 @@ from followup import audit
 from followup.id_sets import among
 from followup.models import WebhookDelivery, WebhookEvent, WebhookSubscriber
 from followup.settings import Settings
+from followup.webhooks.robots import ROBOT_EVENTS, STANDARD
 from followup.webhooks.signing import new_secret
 
 RECEIVER_PATH = "/webhooks/events"
@@ -113,20 +114,24 @@ class FanOut:
 
 
 def fan_out(session: Session, now: datetime, *, limit: int = FAN_OUT_BATCH) -> FanOut:
-    """Give each new event one delivery per active subscriber; the caller commits."""
-    q = select(WebhookEvent.id).where(WebhookEvent.fanned_out_at.is_(None)).order_by(WebhookEvent.id).limit(limit)
+    """Give each new event one delivery per active subscriber; the caller commits.
+
+    A group robot (WeCom, DingTalk) gets only the events of :data:`ROBOT_EVENTS`."""
+    q = select(WebhookEvent.id, WebhookEvent.type).where(WebhookEvent.fanned_out_at.is_(None)).order_by(WebhookEvent.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         q = q.with_for_update(skip_locked=True)
-    events = list(session.scalars(q))
-    counts = FanOut(events=len(events))
-    if not events:
+    found = session.execute(q).all()
+    counts = FanOut(events=len(found))
+    if not found:
         return counts
-    subscribers = list(session.scalars(select(WebhookSubscriber.id).where(WebhookSubscriber.active.is_(True))))
+    subscribers = session.execute(select(WebhookSubscriber.id, WebhookSubscriber.kind)
+                                  .where(WebhookSubscriber.active.is_(True))).all()
     # One INSERT and one UPDATE for the pass (a tick that sent a thousand contacts has a thousand events).
     rows = [{"event_id": event_id, "subscriber_id": sub_id, "status": "pending", "tries": 0, "next_try_at": now}
-            for event_id in events for sub_id in subscribers]
+            for event_id, type_ in found for sub_id, kind in subscribers if kind == STANDARD or type_ in ROBOT_EVENTS]
     if rows:
         session.execute(insert(WebhookDelivery), rows)
+    events = [event_id for event_id, _ in found]
     session.execute(update(WebhookEvent).where(among(session, WebhookEvent.id, events)).values(fanned_out_at=now))
     counts.deliveries = len(rows)
     return counts

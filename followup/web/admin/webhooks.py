@@ -11,6 +11,7 @@ from followup.web.auth import role_required
 from followup.web.context import db_session, runtime
 from followup.web.no_store import no_store
 from followup.webhooks import admin as service
+from followup.webhooks.robots import KINDS
 
 bp = Blueprint("admin_webhooks", __name__, url_prefix="/webhooks/subscribers", template_folder="../templates")
 
@@ -24,7 +25,8 @@ def _subscriber(sub_id: int) -> Any:
 
 def _page(status: int = 200, **shown: Any) -> Any:
     rows = service.overview(db_session())
-    return render_template("admin/webhooks.html", rows=rows, **shown), status
+    return render_template("admin/webhooks.html", rows=rows, kinds=KINDS, shown_url=service.shown_url,
+                           **shown), status
 
 
 @bp.get("")
@@ -37,13 +39,16 @@ def index() -> Any:
 @role_required("admin")
 @no_store  # the new secret is shown on this response only
 def add() -> Any:
-    s = db_session()
+    s, kind = db_session(), request.form.get("kind", "standard")
     try:
         sub, secret = service.add(s, request.form.get("url", ""), now=runtime().clock.now(), actor=g.user.username,
-                                  allow_private=runtime().settings.webhook_allow_private)
+                                  allow_private=runtime().settings.webhook_allow_private, kind=kind,
+                                  robot_secret=request.form.get("robot_secret", ""))
     except service.SubscriberError as exc:
-        return _page(422, error=str(exc), url=request.form.get("url", ""))
+        return _page(422, error=str(exc), url=request.form.get("url", ""), kind=kind)
     s.commit()
+    if secret is None:
+        return _page(added=service.shown_url(sub.url, sub.kind))
     return _page(new_secret=secret, secret_for=sub.url)
 
 
