@@ -51,6 +51,8 @@ LABELS: dict[str, str] = {
     "call.sent": N_("Call placed"), "sms.sent": N_("SMS sent"), "letter.sent": N_("Letter queued for the batch"),
     # R3: account errors pause a store's channel; provider outages move a contact to the next window
     "channel.paused": N_("Channel paused (account or configuration error)"), "channel.resumed": N_("Channel resumed"),
+    "doctor.found": N_("Daily check: cases without a next step found"),
+    "privacy.purged": N_("Retention: customers anonymised, old records deleted"),
     "provider_outage": N_("Provider outage"), "channel_paused": N_("Waited on a paused channel"),
 }
 
