@@ -93,6 +93,14 @@ def take(client: FlaskClient, attempt_id: int) -> TestResponse:
     return form_post(client, f"/worklist/{attempt_id}/claim", {})
 
 
+def caller_with_call(rt: Runtime) -> tuple[FlaskClient, ContactAttempt]:
+    """caller1, logged in, having taken the call of visit RO-A; that call."""
+    client = logged_in_client(rt, "caller1")
+    a = call_of(rt, "RO-A")
+    take(client, a.id)
+    return client, a
+
+
 def test_the_list_shows_the_calls_due_now_soonest_deadline_first_at_risk_marked(wrt: Runtime) -> None:
     client = logged_in_client(wrt, "caller1")
     html = page(client, "/worklist")
@@ -149,9 +157,7 @@ def test_opening_a_call_claims_it_and_shows_the_script_in_the_customers_language
 def test_a_maintenance_is_not_asked_whether_it_was_fixed_and_an_english_customer_hears_english(wrt: Runtime) -> None:
     visit(wrt, "RO-EN", local(2026, 11, 19, 8, 0), customer_name="Mr Chen", mobile="+8613500135000",
           language="en", vehicle_model="Passat", plate="粤B77777")
-    client = logged_in_client(wrt, "caller1")
-    a = call_of(wrt, "RO-A")
-    take(client, a.id)
+    client, a = caller_with_call(wrt)
     text = seen(client, f"/worklist/{a.id}")
     assert "一次修好" not in text and "帕萨特（粤B12345）" in text and "保养" in text
     english = call_of(wrt, "RO-EN")
@@ -209,9 +215,7 @@ def test_each_outcome_button_records_through_the_service_and_opens_the_next_call
 
 
 def test_answered_records_the_survey_as_an_ivr_call_would(wrt: Runtime) -> None:
-    client = logged_in_client(wrt, "caller1")
-    a = call_of(wrt, "RO-A")
-    take(client, a.id)
+    client, a = caller_with_call(wrt)
     form = {"outcome": "answered", "q_overall": "9", "q_on_time": "yes", "q_advisor": "8", "q_comment": "师傅很专业"}
     resp = form_post(client, f"/worklist/{a.id}/outcome", form, f"/worklist/{a.id}")
     assert resp.status_code == 302
@@ -225,9 +229,7 @@ def test_answered_records_the_survey_as_an_ivr_call_would(wrt: Runtime) -> None:
 
 
 def test_answered_without_every_answer_is_422_with_the_question_named_and_nothing_recorded(wrt: Runtime) -> None:
-    client = logged_in_client(wrt, "caller1")
-    a = call_of(wrt, "RO-A")
-    take(client, a.id)
+    client, a = caller_with_call(wrt)
     resp = form_post(client, f"/worklist/{a.id}/outcome", {"outcome": "answered", "q_overall": "9"}, f"/worklist/{a.id}")
     assert resp.status_code == 422
     html = resp.get_data(as_text=True)
@@ -239,9 +241,7 @@ def test_answered_without_every_answer_is_422_with_the_question_named_and_nothin
 
 
 def test_the_time_picker_offers_only_times_inside_the_calling_windows(wrt: Runtime) -> None:
-    client = logged_in_client(wrt, "caller1")
-    a = call_of(wrt, "RO-A")
-    take(client, a.id)
+    client, a = caller_with_call(wrt)
     html = page(client, f"/worklist/{a.id}")
     offered = [datetime.fromisoformat(v) for v in re.findall(r'<option value="([^"]+)"', html) if v]
     local_times = [o.astimezone(SH) for o in offered]
@@ -263,9 +263,7 @@ def test_the_time_picker_offers_only_times_inside_the_calling_windows(wrt: Runti
 
 
 def test_a_callback_time_outside_the_windows_is_422_at_the_picker(wrt: Runtime) -> None:
-    client = logged_in_client(wrt, "caller1")
-    a = call_of(wrt, "RO-A")
-    take(client, a.id)
+    client, a = caller_with_call(wrt)
     lunch = local(2026, 11, 20, 13, 0).isoformat(timespec="minutes")
     resp = form_post(client, f"/worklist/{a.id}/outcome", {"outcome": "callback_requested", "callback_at": lunch},
                      f"/worklist/{a.id}")
@@ -276,9 +274,7 @@ def test_a_callback_time_outside_the_windows_is_422_at_the_picker(wrt: Runtime) 
 
 
 def test_an_expired_claim_records_nothing(wrt: Runtime) -> None:
-    client = logged_in_client(wrt, "caller1")
-    a = call_of(wrt, "RO-A")
-    take(client, a.id)
+    client, a = caller_with_call(wrt)
     token = csrf(client, f"/worklist/{a.id}")
     wrt.clock.set(NOW + timedelta(minutes=16))  # type: ignore[attr-defined]
     resp = client.post(f"/worklist/{a.id}/outcome", data={"outcome": "no_answer", "csrf_token": token})
