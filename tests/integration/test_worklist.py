@@ -86,6 +86,19 @@ def audit_rows(rt: Runtime, action: str) -> list[AuditEntry]:
         return rows
 
 
+#: Friday 20 November 2026, 10:30 in Shanghai: inside staff hours, the call due
+MORNING = local(2026, 11, 20, 10, 30)
+
+
+def claimed_call(rt: Runtime, *, by: str = "caller1", when: datetime = MORNING) -> tuple[int, int]:
+    """Visit RO1 of the staff store, its first call taken by ``by`` at ``when``: the case's and the call's ids."""
+    case_id = staff_visit(rt, "RO1")
+    attempt = planned_call(rt, case_id).id
+    at(rt, when)
+    service(rt, worklist.claim, by, attempt)
+    return case_id, attempt
+
+
 def case(rt: Runtime, case_id: int) -> FollowupCase:
     with rt.sessions() as s:
         found = s.get_one(FollowupCase, case_id)
@@ -183,10 +196,7 @@ def test_one_claim_wins_the_other_gets_409_and_the_next_call(srt: Runtime) -> No
 
 
 def test_a_claim_lapses_after_15_minutes_and_claiming_again_renews_it(srt: Runtime) -> None:
-    case_id = staff_visit(srt, "RO1")
-    attempt = planned_call(srt, case_id).id
-    at(srt, local(2026, 11, 20, 10, 30))
-    service(srt, worklist.claim, "caller1", attempt)
+    case_id, attempt = claimed_call(srt)
     at(srt, local(2026, 11, 20, 10, 40))
     assert service(srt, worklist.claim, "caller1", attempt).claimed_until == local(2026, 11, 20, 10, 55)
     at(srt, local(2026, 11, 20, 10, 50))
@@ -233,10 +243,7 @@ def test_release_puts_the_call_back_for_anyone(srt: Runtime) -> None:
 
 
 def test_an_answered_call_is_recorded_as_a_staff_survey_and_closes_the_case(srt: Runtime) -> None:
-    case_id = staff_visit(srt, "RO1")
-    attempt = planned_call(srt, case_id).id
-    at(srt, local(2026, 11, 20, 10, 30))
-    service(srt, worklist.claim, "caller1", attempt)
+    case_id, attempt = claimed_call(srt)
     at(srt, local(2026, 11, 20, 10, 36))
     done = service(srt, worklist.record_outcome, "caller1", attempt, "answered", GOOD, None, "客户很满意")
     assert (done.store_code, done.ro_number, done.outcome) == ("SZ01", "RO1", "answered")
@@ -261,10 +268,7 @@ def test_an_answered_call_is_recorded_as_a_staff_survey_and_closes_the_case(srt:
 
 
 def test_a_dissatisfied_answer_opens_a_complaint_as_after_an_ivr_call(srt: Runtime) -> None:
-    case_id = staff_visit(srt, "RO1")
-    attempt = planned_call(srt, case_id).id
-    at(srt, local(2026, 11, 20, 10, 30))
-    service(srt, worklist.claim, "caller2", attempt)
+    case_id, attempt = claimed_call(srt, by="caller2")
     service(srt, worklist.record_outcome, "caller2", attempt, "answered", BAD)
     assert case(srt, case_id).state == "complaint"
     with srt.sessions() as s:
@@ -295,10 +299,7 @@ def test_unanswered_calls_come_back_inside_staff_hours_then_the_sms_fallback(srt
 
 
 def test_a_callback_the_customer_asked_for_is_planned_at_their_time(srt: Runtime) -> None:
-    case_id = staff_visit(srt, "RO1")
-    attempt = planned_call(srt, case_id).id
-    at(srt, local(2026, 11, 20, 10, 30))
-    service(srt, worklist.claim, "caller1", attempt)
+    case_id, attempt = claimed_call(srt)
     service(srt, worklist.record_outcome, "caller1", attempt, "callback_requested", None, "2026-11-21 15:00")
     rows = calls_of(srt, case_id)
     assert [(r.outcome, r.callback_at) for r in rows[:1]] == [("callback_requested", local(2026, 11, 21, 15))]
@@ -310,10 +311,7 @@ def test_a_callback_the_customer_asked_for_is_planned_at_their_time(srt: Runtime
                                                               ("invalid_number", "letter_queued", None)])
 def test_a_decline_closes_and_a_wrong_number_marks_it_bad(srt: Runtime, outcome: str, state: str,
                                                          closed_as: str | None) -> None:
-    case_id = staff_visit(srt, "RO1")
-    attempt = planned_call(srt, case_id).id
-    at(srt, local(2026, 11, 20, 10, 30))
-    service(srt, worklist.claim, "caller1", attempt)
+    case_id, attempt = claimed_call(srt)
     service(srt, worklist.record_outcome, "caller1", attempt, outcome)
     run_tick(srt, SandboxChannel(silent))
     found = case(srt, case_id)
@@ -327,10 +325,7 @@ def test_a_decline_closes_and_a_wrong_number_marks_it_bad(srt: Runtime, outcome:
 
 
 def test_field_errors_name_the_field_and_record_nothing(srt: Runtime) -> None:
-    case_id = staff_visit(srt, "RO1")
-    attempt = planned_call(srt, case_id).id
-    at(srt, local(2026, 11, 20, 10, 30))
-    service(srt, worklist.claim, "caller1", attempt)
+    case_id, attempt = claimed_call(srt)
     cases: list[tuple[tuple[Any, ...], set[str]]] = [
         (("maybe",), {"outcome"}),
         (("answered", {**GOOD, "overall": 11}), {"answers.overall"}),
@@ -411,10 +406,7 @@ def test_calls_not_made_by_the_deadline_are_cancelled_the_fallback_starts_and_r8
 
 
 def test_a_call_held_when_the_deadline_passes_is_left_to_its_caller(srt: Runtime) -> None:
-    case_id = staff_visit(srt, "RO1")
-    attempt = planned_call(srt, case_id).id
-    at(srt, local(2026, 11, 22, 9, 55))
-    service(srt, worklist.claim, "caller1", attempt)
+    case_id, attempt = claimed_call(srt, when=local(2026, 11, 22, 9, 55))
     at(srt, local(2026, 11, 22, 10, 0))
     run_tick(srt, SandboxChannel(silent))
     assert calls_of(srt, case_id)[0].status == "planned"  # not cancelled under the caller's hands
