@@ -7,6 +7,7 @@ real state (step, answers) is in the database like any IVR call's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
@@ -89,6 +90,12 @@ def _act(customer_id: int, action: Any) -> Any:
     return _phone_page(customer_id)
 
 
+def _on_phone(customer_id: int, step: Callable[..., object], value: str) -> Any:
+    """:func:`_act` with ``step(session, settings, customer_id, value, stores, now)`` of the simulator."""
+    rt = runtime()
+    return _act(customer_id, lambda s: step(s, rt.settings, customer_id, value, _stores(), rt.clock.now()))
+
+
 @bp.post("/<int:customer_id>/ring")
 @role_required(*ROLES)
 def ring(customer_id: int) -> Any:
@@ -137,14 +144,10 @@ def key(customer_id: int) -> Any:
 @bp.post("/<int:customer_id>/hangup")
 @role_required(*ROLES)
 def hang_up(customer_id: int) -> Any:
-    rt = runtime()
-    sid = request.form.get("sid", "")
-    return _act(customer_id, lambda s: sim.end_call(s, rt.settings, customer_id, sid, _stores(), rt.clock.now()))
+    return _on_phone(customer_id, sim.end_call, request.form.get("sid", ""))
 
 
 @bp.post("/<int:customer_id>/sms")
 @role_required(*ROLES)
 def reply(customer_id: int) -> Any:
-    rt = runtime()
-    body = request.form.get("body", "")
-    return _act(customer_id, lambda s: sim.reply_sms(s, rt.settings, customer_id, body, _stores(), rt.clock.now()))
+    return _on_phone(customer_id, sim.reply_sms, request.form.get("body", ""))
