@@ -260,6 +260,9 @@ class Settings:
     #: ``FOLLOWUP_SMS_PROVIDER``: twilio, aliyun or sandbox (calls stay with ``channel_mode``)
     sms_provider: str = "sandbox"
     aliyun: AliyunSettings = field(default_factory=AliyunSettings)
+    #: ``FOLLOWUP_LOG_FORMAT``: ``json`` (one JSON object a line: a line per request and per duty
+    #: run) or ``text``; json in production, text elsewhere unless set
+    log_format: str = "text"
 
     def store(self, code: str) -> StoreSettings:
         return self.stores[code]
@@ -739,7 +742,22 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         web=_web(_table(raw, "web", "web")),
         sms_provider=sms_provider,
         aliyun=_aliyun(_table(raw, "aliyun", "aliyun"), env_vars, sms_provider, production=env == "production"),
+        log_format=_log_format(env_vars, env),
     )
+
+
+LOG_FORMATS = ("text", "json")
+
+
+def _log_format(env_vars: Mapping[str, str], env: str) -> str:
+    """``FOLLOWUP_LOG_FORMAT``: text or json; json in production (a log collector reads it), text
+    elsewhere (a person reads it)."""
+    value = env_vars.get("FOLLOWUP_LOG_FORMAT", "").strip().lower()
+    if not value:
+        return "json" if env == "production" else "text"
+    if value not in LOG_FORMATS:
+        raise ConfigError("FOLLOWUP_LOG_FORMAT", f"must be text or json, got {value!r}")
+    return value
 
 
 def _config_file(env_vars: Mapping[str, str]) -> tuple[Path, dict[str, Any]]:

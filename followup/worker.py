@@ -22,6 +22,9 @@ from sqlalchemy.engine import make_url
 
 from followup.channels.base import Channel
 from followup.channels.registry import build_channel
+from followup.clock import monotonic
+from followup.log_privacy import FIELDS
+from followup.log_privacy import configure as configure_logs
 from followup.runtime import Runtime
 
 log = logging.getLogger("followup.worker")
@@ -68,6 +71,23 @@ def sqlite_lock(rt: Runtime) -> SingleWorkerLock | None:
     return SingleWorkerLock(Path(url.database).resolve())
 
 
+def run_duty(rt: Runtime, name: str, duty: Any) -> dict[str, Any] | None:
+    """Run one duty now and log it: with ``FOLLOWUP_LOG_FORMAT=json`` one line per run (``duty``,
+    ``counts``, ``duration_ms``); in text only the runs that did something. A failure is logged
+    with its traceback (and ``duration_ms``) and the next run tries again; None then."""
+    now, started = rt.clock.now(), monotonic()
+    try:
+        counts: dict[str, Any] = duty(rt, now)
+    except Exception:  # logged with context; the next run tries again
+        log.exception("%s failed", name, extra={FIELDS: {"duty": name, "failed": True,
+                                                         "duration_ms": round((monotonic() - started) * 1000, 1)}})
+        return None
+    fields = {"duty": name, "counts": counts, "duration_ms": round((monotonic() - started) * 1000, 1)}
+    if rt.settings.log_format == "json" or any(v for v in counts.values() if isinstance(v, int)):
+        log.info("%s %s", name, json.dumps(counts, sort_keys=True, default=str), extra={FIELDS: fields})
+    return counts
+
+
 def build_scheduler(rt: Runtime, channel: Channel, *, seconds: float | None = None) -> BlockingScheduler:
     """The worker's scheduler: in-memory job store (never shared), one interval job per duty, run every
     ``seconds`` (default ``settings.engine.tick_seconds``, ``FOLLOWUP_TICK_SECONDS``)."""
@@ -78,14 +98,7 @@ def build_scheduler(rt: Runtime, channel: Channel, *, seconds: float | None = No
 
     def job(name: str, duty: Duty) -> Any:
         def run() -> None:
-            now = rt.clock.now()
-            try:
-                counts: dict[str, Any] = duty(rt, now)
-            except Exception:  # logged with context; the next run tries again
-                log.exception("%s failed", name)
-                return
-            if any(v for v in counts.values() if isinstance(v, int)):
-                log.info("%s %s", name, json.dumps(counts, sort_keys=True, default=str))
+            run_duty(rt, name, duty)
 
         return run
 
@@ -101,8 +114,7 @@ def build_scheduler(rt: Runtime, channel: Channel, *, seconds: float | None = No
 
 def run_worker(rt: Runtime, *, demo: bool | None = None) -> None:
     """Run until SIGTERM/SIGINT."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    configure_logs(rt.settings)  # FOLLOWUP_LOG_FORMAT: text, or a JSON line per duty run
     lock = sqlite_lock(rt)
     if lock is not None:
         lock.acquire()

@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from followup.runtime import Runtime, build_runtime
 from followup.settings import Settings
-from followup.web import context, templating
+from followup.web import context, request_log, templating
 from followup.web.i18n import init_babel
 
 csrf = CSRFProtect()
@@ -78,6 +78,7 @@ def create_app(*, runtime: Runtime | None = None, settings: Settings | None = No
     csrf.init_app(app)
     init_babel(app)  # zh-CN first, ?lang=en; catalogues in followup/translations
     templating.init_app(app)
+    request_log.init_app(app, rt.settings.log_format)  # FOLLOWUP_LOG_FORMAT=json: a line per request
     for bp, exempt in blueprints():
         app.register_blueprint(bp)
         if exempt:

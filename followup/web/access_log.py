@@ -17,6 +17,8 @@ from gunicorn.glogging import Logger
 
 HIDDEN = "…"
 _SURVEY = re.compile(r"^/s/[^/]*")
+#: Alibaba Cloud's push URLs end in the callback token (a secret): ``/aliyun/sms/report/<token>``
+_ALIYUN = re.compile(r"^(/aliyun/[^/]+/[^/]+/)[^/]+")
 #: the atoms (gunicorn's names) that hold a path, a query string or a whole URL
 _PATHS = ("U", "{path_info}e")
 _QUERIES = ("q", "{query_string}e")
@@ -25,8 +27,8 @@ _URLS = ("f", "{referer}i", "{http_referer}e", "{location}o")
 
 
 def private_path(path: str) -> str:
-    """``/s/AB12CD`` -> ``/s/…``; any other path as it is."""
-    return _SURVEY.sub(f"/s/{HIDDEN}", path)
+    """``/s/AB12CD`` -> ``/s/…``, ``/aliyun/sms/up/<token>`` -> ``/aliyun/sms/up/…``; any other path as it is."""
+    return _ALIYUN.sub(rf"\g<1>{HIDDEN}", _SURVEY.sub(f"/s/{HIDDEN}", path))
 
 
 def private_target(target: str) -> str:
