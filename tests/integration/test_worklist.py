@@ -21,10 +21,9 @@ from worklist_world import (
     GOOD,
     at,
     calls_of,
-    people,
     planned_call,
-    staff_runtime,
     staff_visit,
+    staffed,
     user,
 )
 
@@ -48,11 +47,7 @@ T = TypeVar("T")
 
 @pytest.fixture
 def srt(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Runtime]:
-    runtime = staff_runtime(backend, tmp_path, request)
-    at(runtime, DELIVERED)
-    people(runtime)
-    yield runtime
-    runtime.dispose()
+    yield from staffed(backend, tmp_path, request, DELIVERED)
 
 
 def service(rt: Runtime, fn: Callable[..., T], username: str, *args: Any, now: datetime | None = None,

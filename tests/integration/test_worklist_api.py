@@ -20,10 +20,9 @@ from worklist_world import (
     GOOD,
     at,
     calls_of,
-    people,
     planned_call,
-    staff_runtime,
     staff_visit,
+    staffed,
     user_token,
 )
 
@@ -35,11 +34,7 @@ from followup.web import create_app
 
 @pytest.fixture
 def srt(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Runtime]:
-    runtime = staff_runtime(backend, tmp_path, request)
-    at(runtime, DELIVERED)
-    people(runtime)
-    yield runtime
-    runtime.dispose()
+    yield from staffed(backend, tmp_path, request, DELIVERED)
 
 
 def api(rt: Runtime, token: str | None, method: str, path: str, body: Any = None, *,

@@ -33,7 +33,7 @@ from factories import SH, local, make_user
 from next_step_check import assert_every_open_case_has_a_next_step
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
-from worklist_world import BAD, GOOD, at, people, staff_runtime, user_token
+from worklist_world import BAD, GOOD, at, staffed, user_token
 
 from followup.accounts import create_token
 from followup.channels.sandbox import SandboxChannel, silent
@@ -58,11 +58,7 @@ CALLERS = ("caller1", "caller2", "caller3")
 
 @pytest.fixture
 def srt(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Runtime]:
-    runtime = staff_runtime(backend, tmp_path, request)
-    at(runtime, local(2026, 11, 19, 8, 0))
-    people(runtime)
-    yield runtime
-    runtime.dispose()
+    yield from staffed(backend, tmp_path, request, local(2026, 11, 19, 8, 0))
 
 
 @dataclass

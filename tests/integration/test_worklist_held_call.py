@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from factories import local
 from sqlalchemy import func, select
-from worklist_world import at, people, planned_call, staff_runtime, staff_visit, user
+from worklist_world import at, planned_call, staff_visit, staffed, user
 
 from followup.cases import worklist
 from followup.models import AuditEntry
@@ -20,11 +20,7 @@ from followup.runtime import Runtime
 
 @pytest.fixture
 def hrt(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Runtime]:
-    runtime = staff_runtime(backend, tmp_path, request)
-    at(runtime, local(2026, 11, 19, 10, 0))
-    people(runtime)
-    yield runtime
-    runtime.dispose()
+    yield from staffed(backend, tmp_path, request, local(2026, 11, 19, 10, 0))
 
 
 def reveals(rt: Runtime) -> int:

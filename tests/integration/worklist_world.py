@@ -9,6 +9,7 @@ and its deadline on Sunday at 10:00.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,16 @@ def staff_visit(rt: Runtime, ro: str, *, mobile: str = "+8613800138000", deliver
                 **fields: Any) -> int:
     """A visit of SZ01 imported at its delivery time with its first call planned; its case id."""
     return add_visit(rt, visit_row(ro, mobile=mobile, delivered_at=delivered, **fields), plan=True)
+
+
+def staffed(backend: str, tmp_path: Path, request: pytest.FixtureRequest, when: datetime) -> Iterator[Runtime]:
+    """The body of a runtime fixture (``yield from staffed(...)``): :func:`staff_runtime` with
+    :func:`people`, the test clock at ``when``; disposed after the test."""
+    runtime = staff_runtime(backend, tmp_path, request)
+    at(runtime, when)
+    people(runtime)
+    yield runtime
+    runtime.dispose()
 
 
 def people(rt: Runtime) -> None:
