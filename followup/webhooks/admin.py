@@ -127,7 +127,7 @@ def turn_on(session: Session, sub: WebhookSubscriber, *, now: datetime, actor: s
     if sub.disabled_reason != BY_ADMIN:
         raise SubscriberError("This subscriber answered 410 Gone and stays off; add it again under a new address.")
     sub.active, sub.disabled_reason, sub.disabled_at = True, None, None
-    audit.record(session, actor, "webhook.subscriber_enabled", at=now, url=sub.url)
+    audit.record(session, actor, "webhook.subscriber_enabled", at=now, url=shown_url(sub.url, sub.kind))
 
 
 def rotate(session: Session, sub: WebhookSubscriber, *, now: datetime, actor: str) -> str:
@@ -137,7 +137,7 @@ def rotate(session: Session, sub: WebhookSubscriber, *, now: datetime, actor: st
     if sub.kind != STANDARD:
         raise SubscriberError("A group robot's secret is set in the group's robot settings; add the robot again.")
     secret = rotate_secret(sub, now)
-    audit.record(session, actor, "webhook.secret_rotated", at=now, url=sub.url)
+    audit.record(session, actor, "webhook.secret_rotated", at=now, url=shown_url(sub.url, sub.kind))
     return secret
 
 
@@ -151,7 +151,7 @@ def queue_test(session: Session, sub: WebhookSubscriber, *, now: datetime, actor
     session.add(event)
     session.flush()
     session.add(WebhookDelivery(event_id=event.id, subscriber_id=sub.id, status="pending", tries=0, next_try_at=now))
-    audit.record(session, actor, "webhook.test_queued", at=now, url=sub.url)
+    audit.record(session, actor, "webhook.test_queued", at=now, url=shown_url(sub.url, sub.kind))
     return event
 
 
@@ -189,7 +189,7 @@ def replay(session: Session, delivery_id: int, *, now: datetime, actor: str) -> 
     if not sub.active:
         raise SubscriberError("This subscriber is turned off.")
     d.status, d.tries, d.next_try_at = "pending", 0, now
-    audit.record(session, actor, "webhook.replayed", at=now, url=sub.url, delivery=d.id)
+    audit.record(session, actor, "webhook.replayed", at=now, url=shown_url(sub.url, sub.kind), delivery=d.id)
     return d
 
 

@@ -21,6 +21,7 @@ an earlier one of the same case is still being retried.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -36,7 +37,7 @@ from followup.models import DeliveryTry, WebhookDelivery, WebhookEvent, WebhookS
 from followup.runtime import Runtime
 from followup.webhooks.destinations import DestinationRefused, Resolver, resolve
 from followup.webhooks.poster import Answer, HttpPoster, Poster, short_line
-from followup.webhooks.robots import STANDARD, accepted
+from followup.webhooks.robots import STANDARD, accepted, shown_url
 from followup.webhooks.robots.request import robot_request
 from followup.webhooks.signing import body_of, sign_headers
 from followup.webhooks.subscribers import GONE, disable, fan_out, sync_subscribers, valid_secrets
@@ -53,6 +54,8 @@ JITTER = 0.1
 RETRY_AFTER_CAP = timedelta(hours=24)
 #: deliveries posted per pass
 BATCH = 200
+#: a URL's query string inside an error message
+_QUERY = re.compile(r"\?[^\s'\")]*")
 
 
 class Jitter(Protocol):
@@ -256,6 +259,8 @@ def send_one(session: Session, d: WebhookDelivery, event: WebhookEvent, timeout:
     d.tries += 1
     d.last_try_at, d.last_status = now, answer.status
     d.last_response = short_line(answer.text if answer.status is not None else answer.error)
+    if robot:  # a connection error quotes the URL: the robot's key and DingTalk's sign stay out of the log
+        d.last_response = _QUERY.sub("?…", d.last_response)
     refused = robot and answer.status is not None and 200 <= answer.status < 300 and not accepted(answer.text)
     result = _decide(session, d, sub, answer, now, sent_at, rng, counts, refused=refused)
     session.add(DeliveryTry(delivery_id=d.id, at=now, sent_at=sent_at, http_status=answer.status,
@@ -284,7 +289,7 @@ def _decide(session: Session, d: WebhookDelivery, sub: WebhookSubscriber, answer
     if wait is None or d.tries >= MAX_TRIES:
         d.status, d.next_try_at = "gave_up", None
         counts.gave_up += 1
-        audit.record(session, "webhooks", "webhook.gave_up", at=now, url=sub.url, delivery=d.id,
+        audit.record(session, "webhooks", "webhook.gave_up", at=now, url=shown_url(sub.url, sub.kind), delivery=d.id,
                      tries=d.tries, last_status=status)
         return "gave_up"
     d.next_try_at = now + wait

@@ -19,7 +19,7 @@ from followup import audit
 from followup.id_sets import among
 from followup.models import WebhookDelivery, WebhookEvent, WebhookSubscriber
 from followup.settings import Settings
-from followup.webhooks.robots import ROBOT_EVENTS, STANDARD
+from followup.webhooks.robots import ROBOT_EVENTS, STANDARD, shown_url
 from followup.webhooks.signing import new_secret
 
 RECEIVER_PATH = "/webhooks/events"
@@ -103,7 +103,8 @@ def disable(session: Session, sub: WebhookSubscriber, reason: str, *, now: datet
         .where(WebhookDelivery.subscriber_id == sub.id, WebhookDelivery.status == "pending")
         .values(status="disabled", next_try_at=None)
     ).rowcount  # type: ignore[attr-defined]
-    audit.record(session, actor, "webhook.subscriber_disabled", at=now, url=sub.url, reason=reason)
+    audit.record(session, actor, "webhook.subscriber_disabled", at=now, url=shown_url(sub.url, sub.kind),
+                 reason=reason)
     return int(stopped or 0)
 
 

@@ -207,3 +207,18 @@ def test_a_loopback_robot_is_refused_without_allow_private(rt: Runtime, admin: F
     resp = admin.post("/webhooks/subscribers", data={"kind": "wecom", "url": "http://127.0.0.1:9/cgi-bin/webhook/send?key=k",
                                                      "csrf_token": token(admin)})
     assert resp.status_code == 422 and "公网" in resp.get_data(as_text=True)
+
+
+def test_a_robot_that_does_not_answer_keeps_its_key_out_of_the_log(rt: Runtime, admin: FlaskClient) -> None:
+    with RobotReceiver("dingtalk", SECRET) as ding:
+        url = ding.url  # the port is closed once the robot is gone
+    add_robot(admin, "dingtalk", url, SECRET)
+    complaint_opened(rt)
+    deliver_due(rt, at(3), rng=NoJitter())
+    sub = subscriber(rt, url)
+    with rt.sessions() as s:
+        d = s.scalars(select(WebhookDelivery).where(WebhookDelivery.subscriber_id == sub.id)).one()
+        assert d.status == "pending" and d.last_status is None and "?…" in (d.last_response or ""), d.last_response
+    log = admin.get(f"/webhooks/subscribers/{sub.id}/log").get_data(as_text=True)
+    for secret_part in ("b2e7d4c0f1a94c3e8d6f0a1b2c3d4e5f", "sign=", SECRET):
+        assert secret_part not in (d.last_response or "") and secret_part not in log

@@ -84,7 +84,8 @@ def act(sub_id: int, action: str) -> Any:
 @role_required("admin")
 def log(sub_id: int) -> Any:
     sub = _subscriber(sub_id)
-    return render_template("admin/webhooks_log.html", sub=sub, lines=service.delivery_log(db_session(), sub))
+    return render_template("admin/webhooks_log.html", sub=sub, lines=service.delivery_log(db_session(), sub),
+                           shown_url=service.shown_url)
 
 
 @bp.post("/<int:sub_id>/deliveries/<int:delivery_id>/replay")
