@@ -18,14 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from factories import log_in, make_user
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from followup.models import DeliveryTry, WebhookSubscriber
 from followup.runtime import Runtime
 from followup.settings import Subscriber
-from followup.web import create_app
 from followup.webhooks import admin as subscribers_page
 from followup.webhooks.delivery import deliver_due
 from followup.webhooks.destinations import DestinationRefused, refusal, resolve
@@ -34,7 +32,7 @@ from followup.webhooks.poster import HttpPoster
 from followup.webhooks.subscribers import sync_subscribers
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "webhooks"))
-from webhook_world import NOW, Reply, at, receiver, subscribe  # noqa: E402
+from webhook_world import NOW, Reply, at, receiver, subscribe, webhook_admin  # noqa: E402
 
 INSIDE = [
     "http://127.0.0.1:5432/",  # the database next door
@@ -63,15 +61,7 @@ def public(address: str) -> Any:
 
 @pytest.fixture
 def admin(rt: Runtime) -> FlaskClient:
-    rt.clock.set(NOW)  # type: ignore[attr-defined]
-    with rt.sessions() as s:
-        sync_subscribers(s, rt.settings, NOW)
-        s.query(WebhookSubscriber).update({"active": False, "disabled_reason": "admin"})  # nothing listens there
-        s.commit()
-    make_user(rt, "root", "admin")
-    client = create_app(runtime=rt).test_client()
-    log_in(client, "root")
-    return client
+    return webhook_admin(rt)
 
 
 def add(client: FlaskClient, url: str) -> Any:

@@ -8,14 +8,13 @@ import pytest
 from factories import log_in, make_user
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from webhook_world import NOW, Reply, allow_private_receivers, at, receiver, subscriber
+from webhook_world import Reply, allow_private_receivers, at, receiver, subscriber, webhook_admin
 
 from followup.models import AuditEntry, WebhookDelivery, WebhookSubscriber
 from followup.runtime import Runtime
 from followup.web import create_app
 from followup.webhooks.delivery import deliver_due
 from followup.webhooks.outbox import emit
-from followup.webhooks.subscribers import sync_subscribers
 
 
 @pytest.fixture(autouse=True)
@@ -25,15 +24,7 @@ def _private_receivers(rt: Runtime) -> None:
 
 @pytest.fixture
 def admin(rt: Runtime) -> FlaskClient:
-    rt.clock.set(NOW)  # type: ignore[attr-defined]
-    with rt.sessions() as s:
-        sync_subscribers(s, rt.settings, NOW)
-        s.query(WebhookSubscriber).update({"active": False, "disabled_reason": "admin"})  # nothing listens there
-        s.commit()
-    make_user(rt, "root", "admin")
-    client = create_app(runtime=rt).test_client()
-    log_in(client, "root")
-    return client
+    return webhook_admin(rt)
 
 
 def token(client: FlaskClient, path: str = "/webhooks/subscribers") -> str:

@@ -13,14 +13,17 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from factories import log_in, make_user
+from flask.testing import FlaskClient
 from sqlalchemy import select
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from followup.models import WebhookSubscriber
 from followup.runtime import Runtime
+from followup.web import create_app
 from followup.webhooks.signing import new_secret
-from followup.webhooks.subscribers import BY_ADMIN, panel_url
+from followup.webhooks.subscribers import BY_ADMIN, panel_url, sync_subscribers
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
@@ -205,3 +208,17 @@ class StreamReader:
             return self.events.get(timeout=timeout)
         except queue.Empty:
             raise AssertionError(f"no event on the stream within {timeout} s") from None
+
+
+def webhook_admin(rt: Runtime) -> FlaskClient:
+    """An admin ("root") logged in to the panel at ``NOW``, the configured subscribers synced and all
+    switched off by the admin (nothing listens there)."""
+    rt.clock.set(NOW)  # type: ignore[attr-defined]
+    with rt.sessions() as s:
+        sync_subscribers(s, rt.settings, NOW)
+        s.query(WebhookSubscriber).update({"active": False, "disabled_reason": "admin"})  # nothing listens there
+        s.commit()
+    make_user(rt, "root", "admin")
+    client = create_app(runtime=rt).test_client()
+    log_in(client, "root")
+    return client
