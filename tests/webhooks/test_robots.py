@@ -222,3 +222,18 @@ def test_a_robot_that_does_not_answer_keeps_its_key_out_of_the_log(rt: Runtime, 
     log = admin.get(f"/webhooks/subscribers/{sub.id}/log").get_data(as_text=True)
     for secret_part in ("b2e7d4c0f1a94c3e8d6f0a1b2c3d4e5f", "sign=", SECRET):
         assert secret_part not in (d.last_response or "") and secret_part not in log
+
+
+def test_an_escalation_says_who_had_it_why_and_the_new_level() -> None:
+    from followup.models import WebhookEvent
+    from followup.webhooks.robots.text import Facts, compose
+
+    event = WebhookEvent(type="complaint.escalated", case_id=7, data={
+        "store_code": "SZ01", "ro_number": "RO9", "complaint_id": 3, "level": 2, "assignee": "manager1",
+        "from_assignee": "SA01", "reason": "not_acknowledged", "due_at": "2026-11-21T02:00:00+00:00",
+        "note": "客户电话 13800138000"})
+    title, text = compose(event, Facts("深圳星河大众4S店", "Asia/Shanghai", "138****8000"), "https://fu.example.cn/")
+    assert title == "售后回访｜投诉已升级"
+    assert "二级（服务经理）" in text and "未按时确认" in text and "SA01" in text and "manager1" in text
+    assert "11月21日 10:00" in text and "[查看投诉](https://fu.example.cn/complaints/3)" in text
+    assert "138****8000" in text and "13800138000" not in text
