@@ -19,7 +19,7 @@ from factories import NOW, add_visit, visit_row
 from followup.accounts import create_token
 from followup.log_privacy import JsonFormatter
 from followup.runtime import Runtime
-from followup.settings import ConfigError
+from followup.settings import ConfigError, _log_format
 from followup.web import create_app
 from followup.worker import run_duty
 
@@ -116,3 +116,5 @@ def test_the_format_setting(tmp_path: Path) -> None:
     assert make_settings(tmp_path, FOLLOWUP_LOG_FORMAT="JSON").log_format == "json"
     with pytest.raises(ConfigError, match="FOLLOWUP_LOG_FORMAT"):
         make_settings(tmp_path, FOLLOWUP_LOG_FORMAT="xml")
+    # production's default (a full production configuration is tested elsewhere; here the one rule)
+    assert _log_format({}, "production") == "json" and _log_format({"FOLLOWUP_LOG_FORMAT": "text"}, "production") == "text"
