@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Flask, jsonify
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, Map
 
 from followup.runtime import Runtime, build_runtime
 from followup.settings import Settings
@@ -21,6 +22,15 @@ MAX_BODY = 2 * 1024 * 1024
 HSTS = "max-age=31536000; includeSubDomains"
 
 
+class RowId(IntegerConverter):
+    """``<int:...>`` in every route: a row id, so at most 2**31 - 1 (an INTEGER key on PostgreSQL,
+    and within SQLite's range); a larger number is no row: 404, instead of a database error."""
+
+    def __init__(self, url_map: Map, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)  # type: ignore[arg-type]
+
+
 def blueprints() -> list[tuple[Blueprint, bool]]:
     """Every blueprint of the app, each with whether it is exempt from CSRF tokens (its callers
     sign or authenticate otherwise: bearer tokens, Twilio's signature, Standard Webhooks)."""
@@ -31,6 +41,7 @@ def blueprints() -> list[tuple[Blueprint, bool]]:
     from followup.web.admin import webhooks as webhooks_page
     from followup.web.admin import worklist as worklist_page
     from followup.web.aliyun import views as aliyun_views
+    from followup.web.api import openapi as api_openapi
     from followup.web.api import reports as api_reports
     from followup.web.api import visits as api_visits
     from followup.web.api import worklist as api_worklist
@@ -39,6 +50,7 @@ def blueprints() -> list[tuple[Blueprint, bool]]:
 
     return [
         (health.bp, False),
+        (api_openapi.bp, True),  # read-only, public: the API's description
         (api_visits.bp, True),  # bearer token, no cookie: nothing to forge
         (api_reports.bp, True),
         (api_worklist.bp, True),  # bearer token of a --user token (CONTRACT §9)
@@ -64,6 +76,7 @@ def create_app(*, runtime: Runtime | None = None, settings: Settings | None = No
     """Build the app; nothing is created at import time."""
     rt = runtime or build_runtime(settings)
     app = Flask(__name__)
+    app.url_map.converters["int"] = RowId
     app.config.update(
         SECRET_KEY=rt.settings.secret_key,
         MAX_CONTENT_LENGTH=MAX_BODY,
