@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -76,6 +77,16 @@ def post_signed(client: FlaskClient, url: str, params: Mapping[str, str], *, tok
     headers = {"X-Twilio-Signature": sig} if sig else {}
     resp = client.post(path, data=dict(params), headers=headers)
     return resp.status_code, resp.get_data(as_text=True)
+
+
+def press_keys(call: Mapping[str, Any], samples: Path, step: str, digits: str) -> str:
+    """The customer keys ``digits`` at IVR ``step`` of a placed ``call`` (its ``client``, ``sid`` and
+    ``attempt``): Twilio's signed gather callback, answered 200; the TwiML said next."""
+    params = {**read_sample(samples, "gather_digits.txt"), "CallSid": call["sid"], "Digits": digits}
+    code, body = post_signed(call["client"], f"{PUBLIC}/twilio/voice/gather?attempt={call['attempt']}&step={step}",
+                             params)
+    assert code == 200
+    return body
 
 
 CSV_HEADER = ("store_code,ro_number,customer_name,mobile,phone,address,advisor_code,advisor_name,service_type,"

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from fakes.twilio_emulator import TwilioEmulator
-from fakes.twilio_env import PUBLIC, import_visit, post_signed, read_sample, tick_at
+from fakes.twilio_env import PUBLIC, import_visit, post_signed, press_keys, read_sample, tick_at
 from sqlalchemy import select
 
 from followup.letters.content import load_letters
@@ -102,31 +102,23 @@ def ivr_call(rt: Runtime, emulator: TwilioEmulator, tmp_path: Path, service_type
             "attempt": int(call.one("Url").split("=")[-1])}
 
 
-def press(call: dict[str, Any], samples: Path, step: str, digits: str) -> str:
-    params = {**read_sample(samples, "gather_digits.txt"), "CallSid": call["sid"], "Digits": digits}
-    code, body = post_signed(call["client"], f"{PUBLIC}/twilio/voice/gather?attempt={call['attempt']}&step={step}",
-                             params)
-    assert code == 200
-    return body
-
-
 def start_survey(call: dict[str, Any], samples: Path) -> str:
     """The customer picks up and agrees to the survey; the TwiML of the first question."""
     params = {**read_sample(samples, "gather_digits.txt"), "CallSid": call["sid"], "AnsweredBy": "human"}
     params.pop("Digits")
     assert post_signed(call["client"], call["url"], params)[0] == 200
-    press(call, samples, "identity", "1")
-    return press(call, samples, "intro", "1")
+    press_keys(call, samples, "identity", "1")
+    return press_keys(call, samples, "intro", "1")
 
 
 def test_a_maintenance_ivr_survey_never_asks_fixed_right(twilio_rt: Runtime, emulator: TwilioEmulator,
                                                         tmp_path: Path, samples: Path) -> None:
     call = ivr_call(twilio_rt, emulator, tmp_path, "maintenance")
     assert "step=overall" in start_survey(call, samples)
-    second = press(call, samples, "overall", "9#")
+    second = press_keys(call, samples, "overall", "9#")
     assert "step=on_time" in second and FIXED_RIGHT_ZH not in second
-    assert "step=advisor" in press(call, samples, "on_time", "2")
-    assert "<Hangup />" in press(call, samples, "advisor", "10#")
+    assert "step=advisor" in press_keys(call, samples, "on_time", "2")
+    assert "<Hangup />" in press_keys(call, samples, "advisor", "10#")
     assert set(answers_of(twilio_rt)) == {"overall", "on_time", "advisor"}
     assert complaints(twilio_rt) == 0
 
@@ -135,7 +127,7 @@ def test_a_repair_ivr_survey_asks_fixed_right(twilio_rt: Runtime, emulator: Twil
                                               tmp_path: Path, samples: Path) -> None:
     call = ivr_call(twilio_rt, emulator, tmp_path, "warranty")
     start_survey(call, samples)
-    second = press(call, samples, "overall", "9#")
+    second = press_keys(call, samples, "overall", "9#")
     assert "step=fixed_right" in second and FIXED_RIGHT_ZH in second
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from fakes.twilio_emulator import TwilioEmulator
-from fakes.twilio_env import PUBLIC, import_visit, post_signed, read_sample, sign, tick_at
+from fakes.twilio_env import PUBLIC, import_visit, post_signed, press_keys, read_sample, sign, tick_at
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -138,14 +138,6 @@ def test_progress_callbacks_before_the_end_change_nothing(placed: dict[str, Any]
 
 # -- the IVR ------------------------------------------------------------------------------------
 
-def ivr(placed: dict[str, Any], samples: Path, step: str, digits: str) -> str:
-    params = {**read_sample(samples, "gather_digits.txt"), "CallSid": placed["sid"], "Digits": digits}
-    code, body = post_signed(placed["client"], f"{PUBLIC}/twilio/voice/gather?attempt={placed['attempt']}&step={step}",
-                             params)
-    assert code == 200
-    return body
-
-
 def pick_up(placed: dict[str, Any], samples: Path, answered_by: str = "human") -> str:
     params = {**read_sample(samples, "gather_digits.txt"), "CallSid": placed["sid"], "AnsweredBy": answered_by}
     params.pop("Digits")
@@ -157,20 +149,20 @@ def pick_up(placed: dict[str, Any], samples: Path, answered_by: str = "human") -
 def confirm(placed: dict[str, Any], samples: Path) -> str:
     """The customer picks up and says it is them (1): the TwiML of the intro."""
     pick_up(placed, samples)
-    return ivr(placed, samples, "identity", "1")
+    return press_keys(placed, samples, "identity", "1")
 
 
 def start(placed: dict[str, Any], samples: Path) -> str:
     """Picked up, confirmed, agreed to the survey: the TwiML of the first question."""
     confirm(placed, samples)
-    return ivr(placed, samples, "intro", "1")
+    return press_keys(placed, samples, "intro", "1")
 
 
 def test_ivr_first_asks_whether_it_speaks_to_the_customer(placed: dict[str, Any], samples: Path) -> None:
     hello = pick_up(placed, samples)
     assert "欧阳晓明您好，这里是深圳星河大众4S店。请问您是欧阳晓明本人吗？是请按1，不是请按2。" in hello
     assert "step=identity" in hello and 'numDigits="1"' in hello and "开始回访" not in hello
-    intro = ivr(placed, samples, "identity", "1")
+    intro = press_keys(placed, samples, "identity", "1")
     assert "感谢您11月19日到店维修" in intro and "开始回访请按1，预约其他时间回电请按9，不参加请按0" in intro
     assert "step=intro" in intro
 
@@ -190,7 +182,7 @@ def test_not_the_customer_ends_the_call_politely_as_a_failed_attempt_with_the_re
                                                                                     samples: Path) -> None:
     rt = placed["rt"]
     pick_up(placed, samples)
-    bye = ivr(placed, samples, "identity", "2")
+    bye = press_keys(placed, samples, "identity", "2")
     assert "抱歉打扰您了" in bye and "<Hangup />" in bye and "Gather" not in bye
     status(samples, placed, "call_status_completed_human.txt")
     assert attempt(rt, placed["attempt"]).outcome == "hung_up"  # R3: a failed attempt, the next call follows
@@ -207,9 +199,9 @@ def test_not_the_customer_ends_the_call_politely_as_a_failed_attempt_with_the_re
 def test_silence_at_the_identity_question_reprompts_once_then_ends_the_call(placed: dict[str, Any],
                                                                            samples: Path) -> None:
     pick_up(placed, samples)
-    again = ivr(placed, samples, "identity", "")
+    again = press_keys(placed, samples, "identity", "")
     assert "没有收到您的有效按键" in again and "请问您是欧阳晓明本人吗" in again
-    bye = ivr(placed, samples, "identity", "")
+    bye = press_keys(placed, samples, "identity", "")
     assert "<Hangup />" in bye
     status(samples, placed, "call_status_completed_human.txt")
     assert attempt(placed["rt"], placed["attempt"]).outcome == "hung_up"
@@ -222,10 +214,10 @@ def test_ivr_full_survey_in_mandarin_closes_the_case(placed: dict[str, Any], sam
     q1 = start(placed, samples)
     assert "请您为本次服务的总体满意度打分，0分为非常不满意，10分为非常满意，输入后请按井号键。" in q1
     assert 'finishOnKey="#"' in q1 and "step=overall" in q1
-    assert "请问您的车辆问题是否一次修好？是请按1，否请按2。" in ivr(placed, samples, "overall", "9")
-    assert "请问我们是否按约定的时间为您交车？是请按1，否请按2。" in ivr(placed, samples, "fixed_right", "1")
-    assert "请您为服务顾问的服务打分，0分为非常不满意" in ivr(placed, samples, "on_time", "2")
-    bye = ivr(placed, samples, "advisor", "10")
+    assert "请问您的车辆问题是否一次修好？是请按1，否请按2。" in press_keys(placed, samples, "overall", "9")
+    assert "请问我们是否按约定的时间为您交车？是请按1，否请按2。" in press_keys(placed, samples, "fixed_right", "1")
+    assert "请您为服务顾问的服务打分，0分为非常不满意" in press_keys(placed, samples, "on_time", "2")
+    bye = press_keys(placed, samples, "advisor", "10")
     assert "感谢您的评价" in bye and "<Hangup />" in bye
     assert status(samples, placed, "call_status_completed_human.txt")[0] == 204
     with rt.sessions() as s:
@@ -238,7 +230,7 @@ def test_ivr_full_survey_in_mandarin_closes_the_case(placed: dict[str, Any], sam
 
 def test_ivr_dropped_call_keeps_the_answers_given(placed: dict[str, Any], samples: Path) -> None:
     start(placed, samples)
-    ivr(placed, samples, "overall", "8#")
+    press_keys(placed, samples, "overall", "8#")
     status(samples, placed, "call_status_completed_human.txt")  # the customer hung up at question 2
     rt = placed["rt"]
     with rt.sessions() as s:
@@ -249,18 +241,18 @@ def test_ivr_dropped_call_keeps_the_answers_given(placed: dict[str, Any], sample
 
 def test_ivr_timeout_reprompts_once_then_leaves_the_question(placed: dict[str, Any], samples: Path) -> None:
     start(placed, samples)
-    again = ivr(placed, samples, "overall", "")
+    again = press_keys(placed, samples, "overall", "")
     assert "没有收到您的有效按键" in again and "step=overall" in again
-    assert "step=fixed_right" in ivr(placed, samples, "overall", "")
-    assert "step=fixed_right" in ivr(placed, samples, "overall", "5#")  # stale repeat: the current step again
+    assert "step=fixed_right" in press_keys(placed, samples, "overall", "")
+    assert "step=fixed_right" in press_keys(placed, samples, "overall", "5#")  # stale repeat: the current step again
 
 
 def test_ivr_press_9_asks_a_slot_and_schedules_the_callback(placed: dict[str, Any], samples: Path) -> None:
     rt = placed["rt"]
     confirm(placed, samples)
-    slot = ivr(placed, samples, "intro", "9")
+    slot = press_keys(placed, samples, "intro", "9")
     assert "今天傍晚请按1，明天上午请按2，明天下午请按3" in slot  # 09:00: every slot is still ahead
-    assert "明天上午" in ivr(placed, samples, "slot", "2")
+    assert "明天上午" in press_keys(placed, samples, "slot", "2")
     status(samples, placed, "call_status_completed_human.txt")
     a = attempt(rt, placed["attempt"])
     assert a.outcome == "callback_requested"
@@ -299,10 +291,10 @@ def test_the_ivr_offers_only_callback_slots_still_ahead(twilio_rt: Runtime, emul
     at = datetime(2026, 11, 20, local_time[0] - 8, local_time[1], tzinfo=UTC)
     call = evening_call(twilio_rt, emulator, tmp_path, at)
     confirm(call, samples)
-    slot = ivr(call, samples, "intro", "9")
+    slot = press_keys(call, samples, "intro", "9")
     assert f"请选择方便的回电时间：{offered}。" in slot
     if "今天傍晚" not in offered:
-        again = ivr(call, samples, "slot", "1")  # this evening is not on offer: asked again
+        again = press_keys(call, samples, "slot", "1")  # this evening is not on offer: asked again
         assert "没有收到您的有效按键" in again and "今天傍晚" not in again
 
 
@@ -312,9 +304,9 @@ def test_a_callback_for_this_evening_chosen_after_six_is_never_placed_at_once(tw
     at = datetime(2026, 11, 20, 11, 10, tzinfo=UTC)  # 19:10 Shanghai
     call = evening_call(twilio_rt, emulator, tmp_path, at)
     confirm(call, samples)
-    ivr(call, samples, "intro", "9")
-    ivr(call, samples, "slot", "1")  # pressed anyway: not on offer
-    ivr(call, samples, "slot", "1")  # and again: the IVR gives up, the customer asked for "later"
+    press_keys(call, samples, "intro", "9")
+    press_keys(call, samples, "slot", "1")  # pressed anyway: not on offer
+    press_keys(call, samples, "slot", "1")  # and again: the IVR gives up, the customer asked for "later"
     status(samples, call, "call_status_completed_human.txt")
     tick_at(twilio_rt, at.replace(minute=12))
     with twilio_rt.sessions() as s:
@@ -328,7 +320,7 @@ def test_a_callback_for_this_evening_chosen_after_six_is_never_placed_at_once(tw
 def test_ivr_press_0_declines_and_the_case_closes(placed: dict[str, Any], samples: Path) -> None:
     rt = placed["rt"]
     confirm(placed, samples)
-    assert "不打扰您了" in ivr(placed, samples, "intro", "0")
+    assert "不打扰您了" in press_keys(placed, samples, "intro", "0")
     status(samples, placed, "call_status_completed_human.txt")
     assert attempt(rt, placed["attempt"]).outcome == "declined"
     tick_at(rt, datetime(2026, 11, 20, 1, 5, tzinfo=UTC))
