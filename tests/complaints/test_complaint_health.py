@@ -35,6 +35,13 @@ def changed(rt: Runtime, **values: object) -> None:
         s.commit()
 
 
+def stuck_after(rt: Runtime, **values: object) -> str:
+    """The complaint :func:`changed` to ``values`` is stuck: the one problem found."""
+    changed(rt, **values)
+    (stuck,) = problems(rt)
+    return stuck
+
+
 def test_an_open_complaint_that_escalates_is_not_stuck_even_before_anyone_logs_in(rt: Runtime) -> None:
     cid = one_complaint(rt)
     user(rt, "gm", "manager")  # the general manager at the top can always act
@@ -48,8 +55,7 @@ def test_an_open_complaint_that_escalates_is_not_stuck_even_before_anyone_logs_i
 def test_a_top_level_complaint_nobody_can_act_on_is_stuck(rt: Runtime) -> None:
     cid = one_complaint(rt)
     user(rt, "manager", "manager")  # the service manager cannot act at level 3, and no gm or admin exists
-    changed(rt, level=3, assignee="gm")
-    (stuck,) = problems(rt)
+    stuck = stuck_after(rt, level=3, assignee="gm")
     assert "nobody" in stuck
     user(rt, "admin", "admin")
     assert problems(rt) == []
@@ -63,8 +69,7 @@ def test_a_top_level_complaint_nobody_can_act_on_is_stuck(rt: Runtime) -> None:
 def test_a_resolved_complaint_with_no_resurvey_and_no_check_is_stuck(rt: Runtime) -> None:
     one_complaint(rt)
     user(rt, "manager", "manager")
-    changed(rt, status="resolved", resolved_at=NOW, resurvey_check_at=None)
-    (stuck,) = problems(rt)
+    stuck = stuck_after(rt, status="resolved", resolved_at=NOW, resurvey_check_at=None)
     assert "re-survey" in stuck
     changed(rt, resurvey_check_at=NOW + timedelta(days=2))  # looked at again later (reminder, timeout)
     assert problems(rt) == []
@@ -73,8 +78,7 @@ def test_a_resolved_complaint_with_no_resurvey_and_no_check_is_stuck(rt: Runtime
 def test_a_complaint_only_a_manager_may_close_needs_a_manager(rt: Runtime) -> None:
     one_complaint(rt)
     user(rt, "staff", "info_staff")
-    changed(rt, status="resolved", resolved_at=NOW, unconfirmed_at=NOW)
-    (stuck,) = problems(rt)
+    stuck = stuck_after(rt, status="resolved", resolved_at=NOW, unconfirmed_at=NOW)
     assert "manager" in stuck
     user(rt, "boss", "manager")
     assert problems(rt) == []
