@@ -8,20 +8,9 @@ from datetime import date, time, timedelta
 from pathlib import Path
 
 import pytest
+from settings_support import CONFIG_DIR, config_error, load
 
-from followup.settings import DEFAULT_CONFIG, ConfigError, Settings, Window, load_settings
-
-CONFIG_DIR = DEFAULT_CONFIG.parent
-
-
-def load(**env: str) -> Settings:
-    return load_settings(env)
-
-
-def config_error(**env: str) -> ConfigError:
-    with pytest.raises(ConfigError) as info:
-        load_settings(env)
-    return info.value
+from followup.settings import DEFAULT_CONFIG, ConfigError, Window
 
 
 def copy_config(tmp_path: Path, replace: dict[str, str] | None = None, append: str = "") -> Path:

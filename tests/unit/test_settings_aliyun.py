@@ -7,22 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from settings_support import CONFIG_DIR, config_error, load
 
-from followup.settings import ALIYUN_TEMPLATE_VARIABLES, DEFAULT_CONFIG, ConfigError, Settings, load_settings
+from followup.settings import ALIYUN_TEMPLATE_VARIABLES, DEFAULT_CONFIG
 
-CONFIG_DIR = DEFAULT_CONFIG.parent
 ALIYUN = {"ALIYUN_ACCESS_KEY_ID": "LTAI5tTestKey", "ALIYUN_ACCESS_KEY_SECRET": "secret",
           "ALIYUN_CALLBACK_TOKEN": "cb-token-0123456789abcdef"}
-
-
-def load(**env: str) -> Settings:
-    return load_settings(env)
-
-
-def config_error(**env: str) -> ConfigError:
-    with pytest.raises(ConfigError) as info:
-        load_settings(env)
-    return info.value
 
 
 def config_with(tmp_path: Path, old: str, new: str) -> Path:
