@@ -24,7 +24,7 @@ from followup.schema import upgrade
 from followup.settings import Settings, load_settings
 
 #: fixtures shared by many areas, defined beside their fakes (``emulator``, ``twilio_rt``)
-pytest_plugins = ["fakes.twilio_env"]
+pytest_plugins = ["fakes.twilio_env", "e2e.browser_fixtures"]
 
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples"
 PG_URL = os.environ.get("FOLLOWUP_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

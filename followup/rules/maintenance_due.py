@@ -93,9 +93,16 @@ def daily_km(valid: list[Reading], policy: MaintenancePolicy) -> float:
     return policy.default_daily_km
 
 
+#: the farthest a mileage-based due date is looked for: a car barely driven is due by months long
+#: before (and a rate near zero must not overflow the calendar)
+KM_HORIZON_DAYS = 3_660
+
+
 def _km_day(start_day: date, start_km: float, target_km: float, rate: float) -> date:
-    """The day the odometer is expected to reach ``target_km``, reading ``start_km`` on ``start_day``."""
-    return start_day + timedelta(days=max(0, math.ceil((target_km - start_km) / rate)))
+    """The day the odometer is expected to reach ``target_km``, reading ``start_km`` on ``start_day``
+    (at most ``KM_HORIZON_DAYS`` ahead)."""
+    days = min(float(KM_HORIZON_DAYS), (target_km - start_km) / rate)  # a rate near zero: infinity
+    return start_day + timedelta(days=max(0, math.ceil(days)))
 
 
 def next_maintenance(readings: Iterable[Reading], policy: MaintenancePolicy,

@@ -64,6 +64,13 @@ def test_a_reading_that_goes_backwards_is_ignored_and_reported() -> None:
     assert due.due == date(2026, 1, 1) + timedelta(days=31) + timedelta(days=94)  # 3,760 km at 40 km/day
 
 
+def test_a_car_barely_driven_is_due_by_months_and_never_overflows_the_calendar() -> None:
+    # found by the property test: 1 km in two years is a rate near zero
+    visits = [Reading(date(2020, 1, 1), 0.0, True), Reading(date(2022, 1, 1), 1.0)]
+    due = next_maintenance(visits, POLICY)
+    assert due is not None and (due.due, due.by) == (date(2020, 7, 1), "months")
+
+
 def test_months_add_like_a_calendar() -> None:
     assert add_months(date(2026, 8, 31), 6) == date(2027, 2, 28)
     assert add_months(date(2026, 1, 15), -13) == date(2024, 12, 15)

@@ -1,4 +1,11 @@
-"""The ``browser`` fixture of the browser tests: the system's Chromium, headless, driven by Playwright."""
+"""The browser tests' fixtures, loaded as a plugin from ``tests/conftest.py`` (``pytest_plugins``):
+a second ``conftest.py`` here would shadow the root one's ``from conftest import ...`` (every test
+module imports it by that name).
+
+``browser``: the system's Chromium, headless, driven by Playwright. After each browser scenario on a
+served database (a test using a ``served`` fixture), ``followup doctor`` must find no open case
+without a next step (RULES R3, issue #16).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM
+from e2e.browser_support import CHROMIUM
 from next_step_check import assert_every_open_case_has_a_next_step
 
 
@@ -22,8 +29,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(autouse=True)
 def _every_open_case_has_a_next_step(request: pytest.FixtureRequest) -> Iterator[None]:
-    """After each browser scenario on a served database: ``followup doctor`` finds no open case
-    without a next step (RULES R3, issue #16)."""
+    """After each browser scenario on a served database: no open case without a next step."""
     yield
     if "served" in request.fixturenames:
         _base, rt = request.getfixturevalue("served")
