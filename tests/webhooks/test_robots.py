@@ -11,7 +11,7 @@ from factories import add_visit, log_in, make_user, visit_row
 from flask.testing import FlaskClient
 from robot_receivers import RobotReceiver
 from sqlalchemy import select
-from webhook_world import NOW, NoJitter, allow_private_receivers, at, subscriber
+from webhook_world import NOW, NoJitter, allow_private_receivers, at, subscriber, webhook_admin
 
 from followup.complaints.opening import open_from_words
 from followup.engine.pauses import pause
@@ -22,7 +22,6 @@ from followup.webhooks import admin as service
 from followup.webhooks.delivery import deliver_due
 from followup.webhooks.outbox import emit
 from followup.webhooks.robots import dingtalk
-from followup.webhooks.subscribers import sync_subscribers
 
 SECRET = "SEC4f1d8e2b6c0a9e7d5b3f1a8c6e4d2b0a9f7e5c3b1d8f6a4e2c0b9d7f5e3a1c8b"
 MOBILE = "+8613800138000"
@@ -31,15 +30,7 @@ MOBILE = "+8613800138000"
 @pytest.fixture
 def admin(rt: Runtime) -> FlaskClient:
     allow_private_receivers(rt)  # FOLLOWUP_WEBHOOK_ALLOW_PRIVATE=1: the local robots listen on 127.0.0.1
-    rt.clock.set(NOW)  # type: ignore[attr-defined]
-    with rt.sessions() as s:
-        sync_subscribers(s, rt.settings, NOW)
-        s.query(WebhookSubscriber).update({"active": False, "disabled_reason": "admin"})  # nothing listens there
-        s.commit()
-    make_user(rt, "root", "admin")
-    client = create_app(runtime=rt).test_client()
-    log_in(client, "root")
-    return client
+    return webhook_admin(rt)
 
 
 def token(client: FlaskClient) -> str:
