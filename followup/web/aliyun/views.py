@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import hmac
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,6 +27,7 @@ bp = Blueprint("aliyun", __name__, url_prefix="/aliyun")
 log = logging.getLogger("followup.aliyun")
 RECEIVED = {"code": 0, "msg": "接收成功"}
 CHECKED = {"code": 0, "msg": "成功"}
+T = TypeVar("T")
 
 
 def _check_token(token: str) -> None:
@@ -67,30 +70,31 @@ def check(token: str) -> Response:
     return jsonify(CHECKED)
 
 
-@bp.post("/sms/report/<token>")
-def report(token: str) -> Response:
+def _stored(token: str, what: str, store: Callable[..., T]) -> T:
+    """The one path of both pushes: the token checked, the pushed array read, stored by ``store``
+    (session, settings, items, now) and committed; a storage failure is answered 500 at once."""
     _check_token(token)
     items = _items()
     rt, s = runtime(), db_session()
     try:
-        results = aliyun_pushes.store_reports(s, rt.settings, items, rt.clock.now())
+        result = store(s, rt.settings, items, rt.clock.now())
         s.commit()
     except SQLAlchemyError as exc:
-        return _failed("receipt", exc)
+        abort(_failed(what, exc))
+    return result
+
+
+@bp.post("/sms/report/<token>")
+def report(token: str) -> Response:
+    results = _stored(token, "receipt", aliyun_pushes.store_reports)
     log.info("aliyun receipts: %s", ", ".join(results))
     return jsonify(RECEIVED)
 
 
 @bp.post("/sms/up/<token>")
 def up(token: str) -> Response:
-    _check_token(token)
-    items = _items()
+    replies = _stored(token, "reply", aliyun_pushes.store_replies)
     rt, s = runtime(), db_session()
-    try:
-        replies = aliyun_pushes.store_replies(s, rt.settings, items, rt.clock.now())
-        s.commit()
-    except SQLAlchemyError as exc:
-        return _failed("reply", exc)
     if replies:  # stored and committed: the push is answered 200 whatever the sending does
         try:
             aliyun_pushes.send_replies(s, _sms_channel(), replies, rt.clock.now())
